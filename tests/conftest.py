@@ -1,0 +1,53 @@
+"""Shared knowledge of the template's variants for the template's own tests."""
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+
+# What each model type can export (the pre-gen hook enforces the same table).
+TASKS = {
+    "keras_full": ["image-classification"],
+    "keras_piece": ["image-feature-vector"],
+    "checkpoint": ["image-classification", "image-feature-vector"],
+}
+FLAVOURS = {
+    "keras_full": ["keras3", "tf_keras"],
+    "keras_piece": ["keras3", "tf_keras"],
+    "checkpoint": ["keras3"],
+}
+
+SUPPORTED = [
+    {"model_type": model_type, "keras_flavour": flavour, "task": task}
+    for model_type in CONTEXT["model_type"]
+    for flavour, task in itertools.product(FLAVOURS[model_type], TASKS[model_type])
+]
+UNSUPPORTED = [
+    {"model_type": model_type, "keras_flavour": flavour, "task": task}
+    for model_type, flavour, task in itertools.product(
+        CONTEXT["model_type"], CONTEXT["keras_flavour"], CONTEXT["task"]
+    )
+    if flavour not in FLAVOURS[model_type] or task not in TASKS[model_type]
+]
+
+
+def variant_id(variant):
+    return "-".join(variant.values())
+
+
+@pytest.fixture(params=SUPPORTED, ids=variant_id)
+def variant(request):
+    return request.param
+
+
+@pytest.fixture
+def baked(cookies, variant):
+    """The project baked for one supported variant, with its path checked."""
+    result = cookies.bake(extra_context=variant)
+    assert result.exit_code == 0, result.exception
+    assert result.exception is None
+    return result.project_path

@@ -1,0 +1,54 @@
+"""Answers that would bake a broken project stop generation with one clear line."""
+
+import tomllib
+
+import pytest
+
+from conftest import UNSUPPORTED, variant_id
+
+
+def bake_error(cookies, capfd, **context):
+    """Bakes with `context`, expects the pre-gen hook to refuse, returns its message."""
+    result = cookies.bake(extra_context=context)
+    assert result.exit_code != 0
+    assert type(result.exception).__name__ == "FailedHookException"
+    assert result.project_path is None or not result.project_path.exists()
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+@pytest.mark.parametrize("variant", UNSUPPORTED, ids=variant_id)
+def test_unsupported_combination_is_refused(cookies, capfd, variant):
+    message = bake_error(cookies, capfd, **variant)
+    assert "model_type" in message or "keras_flavour" in message
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ({"package_name": "class"}, "is a Python keyword"),
+        ({"package_name": "tensorflow"}, "would shadow"),
+        ({"package_name": "json"}, "would shadow"),
+        ({"package_name": "my-model"}, "not a Python identifier"),
+        ({"project_name": "3D Model"}, "not a Python identifier"),
+        ({"project_slug": "My_Model", "package_name": "my_model"}, "project_slug"),
+        ({"publisher": "My Org"}, "publisher"),
+        ({"model_name": "a/b"}, "model_name"),
+        ({"model_version": "0"}, "positive integer"),
+        ({"model_version": "v1"}, "positive integer"),
+        ({"image_size": "0"}, "image_size"),
+        ({"image_size": "100000"}, "image_size"),
+        ({"image_size": "64.5"}, "image_size"),
+    ],
+)
+def test_bad_answer_is_refused_with_one_line(cookies, capfd, context, expected):
+    assert expected in bake_error(cookies, capfd, **context)
+
+
+def test_answers_are_data_not_code(cookies):
+    author = 'Ann """ O\'Brien \\'
+    result = cookies.bake(extra_context={"author": author})
+    assert result.exit_code == 0, result.exception
+    pyproject = tomllib.loads((result.project_path / "pyproject.toml").read_text())
+    assert pyproject["project"]["authors"] == [{"name": author}]

@@ -1,0 +1,74 @@
+"""The reusable-SavedModel module class: the object `export.py` saves.
+
+`ReusableModule` implements TensorFlow Hub's "Reusable SavedModels" interface
+around any model that
+
+- is callable as `model(inputs, training=...)` with a Python bool `training`,
+- has `variables` and `trainable_variables`,
+- has `losses`: its weight-regularization losses, recomputed from the current
+  variable values on every access (Keras 3 and tf_keras models do this for
+  weight regularizers; the low-level example does it by hand).
+
+Why a hand-written `tf.train.Checkpoint` rather than Keras' own saving: with
+TensorFlow 2.21, `tf.keras` is Keras 3, whose `model.save` and `model.export`
+write no `__call__`, no `training` argument and no `regularization_losses`, so
+`hub.KerasLayer` cannot fine-tune the result. Why not `tf.Module`: its
+`variables` property cannot be assigned.
+
+After `obj = tf.saved_model.load(path)`:
+
+- `obj(inputs, training=False)` returns the model output; both `training`
+  values are traced, for any batch size;
+- `obj.variables` and `obj.trainable_variables` (a subset) list the weights;
+- `obj.regularization_losses` are zero-argument functions returning scalars;
+- `obj.serve(inputs)` and the `serving_default` signature return
+  `{output_key: output}` in inference mode (TF Serving, TFLite, Keras 3's
+  `TFSMLayer(call_endpoint="serve")`), and `obj.serve_training(inputs)` in
+  training mode (`TFSMLayer(call_training_endpoint="serve_training")`).
+
+Activity regularizers and `add_loss` terms depend on the inputs of one call,
+not on the weights alone; the interface has no place for them and they are not
+exported.
+"""
+
+import tensorflow as tf
+
+
+class ReusableModule(tf.train.Checkpoint):
+    """Wraps a trained model in the reusable SavedModel interface."""
+
+    def __init__(self, model, input_signature, output_key):
+        """Traces every function the interface promises.
+
+        Args:
+          model: the trained model (see the module docstring for the contract).
+          input_signature: a `tf.TensorSpec` of one input batch; its batch
+            dimension should be `None` so that consumers can use any batch size.
+          output_key: the name of the output in the serving signature.
+        """
+        super().__init__()
+        self.model = model  # Tracked, so its variables are saved under "model/".
+        self.variables = list(model.variables)
+        self.trainable_variables = list(model.trainable_variables)
+        self.regularization_losses = [
+            _regularization_loss(model, index) for index in range(len(model.losses))
+        ]
+        for training in (False, True):
+            self.__call__.get_concrete_function(input_signature, training=training)
+        self.serve = tf.function(
+            lambda inputs: {output_key: model(inputs, training=False)},
+            input_signature=[input_signature],
+        )
+        self.serve_training = tf.function(
+            lambda inputs: {output_key: model(inputs, training=True)},
+            input_signature=[input_signature],
+        )
+
+    @tf.function
+    def __call__(self, inputs, training=False):
+        return self.model(inputs, training=training)
+
+
+def _regularization_loss(model, index):
+    """A zero-argument function computing the model's `index`-th weight penalty."""
+    return tf.function(lambda: model.losses[index], input_signature=[])

@@ -1,0 +1,71 @@
+"""One training run and one export per test session, shared by every round-trip test.
+
+The fixtures run the project's two commands exactly as a user does, each in a
+fresh Python process; the tests then load the artifact in this process.
+"""
+
+import os
+from pathlib import Path
+import subprocess
+import sys
+
+import pytest
+
+import {{ cookiecutter.package_name }}
+from {{ cookiecutter.package_name }}.data import synthetic_images
+from {{ cookiecutter.package_name }}.export import restore
+from {{ cookiecutter.package_name }}.model import IMAGE_SIZE, NUM_CLASSES, build_model
+
+SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
+
+
+def run_module(module, *args):
+    """Runs `python -m {{ cookiecutter.package_name }}.<module> args` and returns its stdout."""
+    path = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
+    result = subprocess.run(
+        [sys.executable, "-m", f"{{ cookiecutter.package_name }}.{module}", *map(str, args)],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    if result.returncode:
+        pytest.fail(f"{module} {' '.join(map(str, args))} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def checkpoint_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("checkpoints")
+    run_module("train", "--checkpoint_dir", path, "--epochs", 1, "--num_examples", 128)
+    return path
+
+
+@pytest.fixture(scope="session")
+def export_run(checkpoint_dir, tmp_path_factory):
+    """(export directory, the report the export command printed)."""
+    path = tmp_path_factory.mktemp("export") / "saved_model"
+    report = run_module("export", "--checkpoint_dir", checkpoint_dir, "--export_dir", path)
+    return path, report
+
+
+@pytest.fixture(scope="session")
+def export_dir(export_run):
+    return export_run[0]
+
+
+@pytest.fixture(scope="session")
+def source_model(checkpoint_dir):
+    """The trained model, restored in memory: what the export must reproduce."""
+    model = build_model()
+    restore(model, checkpoint_dir)
+    return model
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    """Images and labels the model was not trained on."""
+    return synthetic_images(32, IMAGE_SIZE, NUM_CLASSES, seed=7)
+
+
+@pytest.fixture(scope="session")
+def images(dataset):
+    return dataset[0][:8]
