@@ -27,6 +27,7 @@ COMMON_FILES = {
     "tests/conftest.py",
     "tests/test_consumers.py",
     "tests/test_export.py",
+    "tests/test_model_doc.py",
 }
 
 

@@ -108,10 +108,12 @@ def verify_saved_model(path, model, inputs, output_key):
     )
 
     (spec,) = serving.structured_input_signature[1].values()
+    input_dims = ", ".join(str(dim) for dim in ["batch", *spec.shape[1:]])
+    output_dims = ", ".join(str(dim) for dim in ["batch", *expected.shape[1:]])
     return Report(
         path=str(path),
-        signature=f"{spec.name}: {spec.dtype.name}{spec.shape} -> {output_key}: "
-        f"{served[output_key].dtype.name}[batch, {expected.shape[-1]}]",
+        signature=f"{spec.name}: {spec.dtype.name}[{input_dims}] -> "
+        f"{output_key}: {served[output_key].dtype.name}[{output_dims}]",
         num_variables=len(loaded.variables),
         num_trainable_variables=len(loaded.trainable_variables),
         regularization_losses=tuple(losses),

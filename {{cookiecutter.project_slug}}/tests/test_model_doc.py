@@ -1,0 +1,97 @@
+"""The model documentation passes the Kaggle Models / tfhub.dev format rules and tells the truth.
+
+The format rules are those of `tools/validator.py` in tensorflow/tfhub.dev.
+"""
+
+from pathlib import Path
+import re
+
+import pytest
+import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
+
+DOCS = Path(__file__).resolve().parents[1] / "assets" / "docs"
+PUBLISHER, MODEL_NAME, VERSION = (
+    "{{ cookiecutter.publisher }}", "{{ cookiecutter.model_name }}", "{{ cookiecutter.model_version }}"
+)
+MODEL_DOC = DOCS / PUBLISHER / "models" / MODEL_NAME / f"{VERSION}.md"
+
+METADATA_LINE = re.compile(r"<!--(?P<key>[\w\s-]+):(?P<value>.+)-->")
+REQUIRED = {"asset-path", "fine-tunable", "format", "task"}
+OPTIONAL = {
+    "network-architecture", "colab", "dataset", "language", "license", "interactive-visualizer",
+}
+REPEATABLE = {"dataset", "language", "task", "network-architecture"}
+TASKS = {"image-classification", "image-feature-vector"}
+LICENSES = {
+    "apache-2.0", "bsd-2-clause", "bsd-3-clause", "gpl-2.0", "gpl-3.0", "lgpl-2.0", "lgpl-2.1",
+    "lgpl-3.0", "mit", "mpl-2.0", "cddl-1.0", "epl-2.0", "cc-by-nc-4.0", "cc-by-sa-4.0", "custom",
+}
+
+
+def parse(path):
+    """Returns (first line, description, {key: [values]}, body) of a model-doc file."""
+    lines = path.read_text().splitlines()
+    index = 2 if lines[1] == "" else 1
+    description = lines[index]
+    assert description and not description.startswith(("<!--", "#")), "no description line"
+    metadata = {}
+    index += 1
+    while index < len(lines) and not lines[index].startswith("#"):
+        line = lines[index]
+        index += 1
+        if not line:
+            continue
+        match = METADATA_LINE.fullmatch(line)
+        assert match, f"not a metadata line: {line!r}"
+        metadata.setdefault(match["key"].strip(), []).append(match["value"].strip())
+    return lines[0], description, metadata, "\n".join(lines[index:])
+
+
+@pytest.fixture(scope="module")
+def model_doc():
+    return parse(MODEL_DOC)
+
+
+def test_first_line_is_the_handle(model_doc):
+    first_line, _, _, _ = model_doc
+    match = re.fullmatch(r"# Module ([a-z\d-]+)/([\w.-]+)/(\d+)", first_line)
+    assert match and match.groups() == (PUBLISHER, MODEL_NAME, VERSION)
+
+
+def test_publisher_page_exists():
+    first_line = (DOCS / PUBLISHER / f"{PUBLISHER}.md").read_text().splitlines()[0]
+    assert first_line == f"# Publisher {PUBLISHER}"
+
+
+def test_metadata_keys_and_values(model_doc):
+    _, _, metadata, _ = model_doc
+    assert REQUIRED <= metadata.keys(), f"missing {REQUIRED - metadata.keys()}"
+    unknown = metadata.keys() - REQUIRED - OPTIONAL
+    assert not unknown, f"unknown metadata keys {unknown}"
+    for key, values in metadata.items():
+        assert key in REPEATABLE or len(values) == 1, f"{key} repeated"
+    assert metadata["format"] == ["saved_model_2"]
+    assert metadata["fine-tunable"] == ["true"]
+    assert set(metadata["task"]) <= TASKS
+    assert metadata["asset-path"][0].endswith(".tar.gz")
+    assert set(metadata.get("license", [])) <= LICENSES
+
+
+def test_body_has_the_sections_consumers_need(model_doc):
+    _, _, _, body = model_doc
+    headings = re.findall(r"^## (.+)$", body, flags=re.MULTILINE)
+    assert headings == ["Overview", "Inputs and outputs", "Example use", "Fine-tuning", "Changelog"]
+    assert f"### Version {VERSION}" in body
+
+
+def test_inputs_and_outputs_match_the_model(model_doc, export_dir):
+    _, _, _, body = model_doc
+    height, width, channels = INPUT_SIGNATURE.shape[1:]
+    assert f"`[batch, {height}, {width}, {channels}]`" in body
+    assert INPUT_SIGNATURE.dtype.name in body
+    signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
+    output = signature.structured_outputs[OUTPUT_KEY]
+    assert f"`[batch, {output.shape[-1]}]`" in body
+    assert f'"{OUTPUT_KEY}"' in body
