@@ -19,7 +19,9 @@ COMMON_FILES = {
     "src/image_model/data.py",
     "src/image_model/export.py",
     "src/image_model/model.py",
+    "src/image_model/pack.py",
     "src/image_model/reusable.py",
+    "src/image_model/scan.py",
     "src/image_model/train.py",
     "src/image_model/verify.py",
     "assets/docs/my-org/my-org.md",
@@ -28,6 +30,8 @@ COMMON_FILES = {
     "tests/test_consumers.py",
     "tests/test_export.py",
     "tests/test_model_doc.py",
+    "tests/test_pack.py",
+    "tests/test_scan.py",
 }
 
 

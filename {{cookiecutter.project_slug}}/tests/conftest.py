@@ -19,17 +19,32 @@ from {{ cookiecutter.package_name }}.model import IMAGE_SIZE, NUM_CLASSES, build
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
 
 
+def module_env():
+    """An environment in which `python -m {{ cookiecutter.package_name }}.<module>` finds this package."""
+    path = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
+
+
 def run_module(module, *args):
     """Runs `python -m {{ cookiecutter.package_name }}.<module> args` and returns its stdout."""
-    path = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
-    env = {**os.environ, "PYTHONPATH": path}
     result = subprocess.run(
         [sys.executable, "-m", f"{{ cookiecutter.package_name }}.{module}", *map(str, args)],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True, text=True, env=module_env(), check=False,
     )
     if result.returncode:
         pytest.fail(f"{module} {' '.join(map(str, args))} failed:\n{result.stderr[-3000:]}")
     return result.stdout
+
+
+@pytest.fixture(scope="session")
+def run():
+    """`run(module, *args)` runs a command of this project like a user does; returns stdout."""
+    return run_module
+
+
+@pytest.fixture(scope="session")
+def env():
+    return module_env()
 
 
 @pytest.fixture(scope="session")

@@ -76,11 +76,6 @@ def test_export_holds_no_optimizer_state(export_dir):
     assert not leaked, f"training state in the export: {leaked}"
 
 
-def test_wrong_dtype_is_a_clear_error(loaded, images):
-    with pytest.raises((TypeError, ValueError), match="matching concrete function"):
-        loaded(images.astype(np.float64))
-
-
 # --- hub.KerasLayer in tf_keras -----------------------------------------------------------------
 
 

@@ -1,6 +1,11 @@
 """The export refuses what it cannot do faithfully and never loses a previous export."""
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import tensorflow as tf
@@ -26,6 +31,14 @@ def foreign_checkpoint_dir(tmp_path):
     return tmp_path / "foreign"
 
 
+@pytest.fixture
+def published(checkpoint_dir, tmp_path):
+    """A fresh export of its own, for tests that try to damage it."""
+    target = tmp_path / "exports" / "saved_model"
+    export_saved_model(checkpoint_dir, target)
+    return target
+
+
 def test_export_command_reports_the_verified_artifact(export_run, source_model):
     export_dir, report = export_run
     assert (export_dir / "saved_model.pb").is_file()
@@ -35,6 +48,9 @@ def test_export_command_reports_the_verified_artifact(export_run, source_model):
     trainable = len(source_model.trainable_variables)
     assert f"variables:             {variables} ({trainable} trainable)" in report
     assert f"regularization losses: {len(source_model.losses)} (" in report
+    # The optimizer state (and any training head) stays in the checkpoint, and the report says so.
+    assert f"restored:              {variables} variables of `model`" in report
+    assert "not exported: " in report and "optimizer (" in report
 
 
 def test_missing_checkpoint_is_refused(tmp_path):
@@ -43,26 +59,83 @@ def test_missing_checkpoint_is_refused(tmp_path):
     assert not (tmp_path / "export").exists()
 
 
-def test_foreign_checkpoint_is_refused_without_writing(foreign_checkpoint_dir, tmp_path):
-    with pytest.raises(ExportError, match="does not match the model"):
+def test_foreign_checkpoint_is_refused_naming_what_is_unmatched(foreign_checkpoint_dir, tmp_path):
+    with pytest.raises(ExportError, match="does not match the model; unmatched: "):
         export_saved_model(foreign_checkpoint_dir, tmp_path / "export")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign"]
 
 
-def test_failed_export_keeps_the_previous_one(export_dir, foreign_checkpoint_dir):
-    before = tree_digest(export_dir)
-    siblings = sorted(export_dir.parent.iterdir())
+def test_failed_export_keeps_the_previous_one(published, foreign_checkpoint_dir):
+    before = tree_digest(published)
     with pytest.raises(ExportError):
-        export_saved_model(foreign_checkpoint_dir, export_dir, overwrite=True)
-    assert tree_digest(export_dir) == before
-    assert sorted(export_dir.parent.iterdir()) == siblings, "a partial directory was left behind"
+        export_saved_model(foreign_checkpoint_dir, published, overwrite=True)
+    assert tree_digest(published) == before
+    assert [p.name for p in published.parent.iterdir()] == [published.name]
 
 
-def test_existing_export_needs_overwrite(checkpoint_dir, export_dir, tmp_path):
+def test_existing_export_needs_overwrite(checkpoint_dir, published):
     with pytest.raises(ExportError, match="--overwrite"):
-        export_saved_model(checkpoint_dir, export_dir)
-    target = tmp_path / "export"
-    export_saved_model(checkpoint_dir, target)
-    report = export_saved_model(checkpoint_dir, target, overwrite=True)
-    assert report.path == str(target)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+        export_saved_model(checkpoint_dir, published)
+    exported = export_saved_model(checkpoint_dir, published, overwrite=True)
+    assert exported.report.path == str(published)
+    assert [p.name for p in published.parent.iterdir()] == [published.name]
+
+
+def test_versioned_exports_count_up(checkpoint_dir, tmp_path):
+    base = tmp_path / "serving"
+    first = export_saved_model(checkpoint_dir, base, versioned=True)
+    second = export_saved_model(checkpoint_dir, base, versioned=True)
+    assert (first.report.path, second.report.path) == (str(base / "1"), str(base / "2"))
+    assert sorted(p.name for p in base.iterdir()) == ["1", "2"]
+
+
+@pytest.mark.parametrize("moment", ["saved_model.pb", "variables/variables.index"])
+def test_killed_export_leaves_the_previous_one_intact(checkpoint_dir, published, moment, env):
+    """SIGKILL while the new SavedModel is being written, then export again."""
+    before = tree_digest(published)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}.export",
+         "--checkpoint_dir", str(checkpoint_dir), "--export_dir", str(published), "--overwrite"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not list(published.parent.glob(f".staging-{process.pid}-*/{moment}")):
+        assert process.poll() is None, "the export finished before it could be killed"
+        assert time.monotonic() < deadline, "the export never started writing"
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+    assert tree_digest(published) == before
+    leftovers = [p.name for p in published.parent.iterdir() if p != published]
+    assert all(name.startswith(".staging-") for name in leftovers), leftovers
+    # The next export removes what the killed one left behind.
+    export_saved_model(checkpoint_dir, published, overwrite=True)
+    assert [p.name for p in published.parent.iterdir()] == [published.name]
+
+
+def test_kill_between_the_renames_is_repaired_by_the_next_export(checkpoint_dir, published):
+    """A kill after the old export was moved aside and before the new one took its place."""
+    before = tree_digest(published)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    holder = published.parent / f".previous-{dead.pid}-abc"
+    holder.mkdir()
+    published.rename(holder / published.name)
+    with pytest.raises(ExportError, match="--overwrite"):
+        export_saved_model(checkpoint_dir, published)
+    assert tree_digest(published) == before
+    assert [p.name for p in published.parent.iterdir()] == [published.name]
+
+
+def test_wrong_dtype_and_shape_are_clear_errors(export_dir, images):
+    loaded = tf.saved_model.load(str(export_dir))
+    with pytest.raises((TypeError, ValueError), match="matching concrete function"):
+        loaded(images.astype("float64"))
+    with pytest.raises((TypeError, ValueError), match="matching concrete function"):
+        loaded(images[:, :-1])
+    serving = loaded.signatures["serving_default"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a float tensor"):
+        serving(tf.constant(images.astype("float64")))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="not compatible with expected shape"):
+        serving(tf.constant(images[:, :-1]))

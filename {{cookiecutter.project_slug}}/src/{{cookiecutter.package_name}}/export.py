@@ -1,11 +1,12 @@
 """Export the trained model as a reusable TF2 SavedModel.
 
-    python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
+    python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR [--pack]
 
 `export_saved_model` restores the checkpoint strictly, saves the model through
-`ReusableModule` without any optimizer state, reloads and verifies the result,
-and only then moves it to `export_dir`. A failed export leaves no partial
-directory and any previous export untouched.
+`ReusableModule` without any optimizer state, scans the graph for unsafe ops,
+verifies the result in a fresh Python process, and only then moves it to
+`export_dir`. A failed or killed export leaves any previous export untouched
+and nothing half-written in its place.
 """
 
 import dataclasses
@@ -26,17 +27,64 @@ from {{ cookiecutter.package_name }}.model import (
     OUTPUT_KEY,
     build_model,
 )
+from {{ cookiecutter.package_name }}.pack import ARCHIVE_NAME, pack_saved_model
 from {{ cookiecutter.package_name }}.reusable import ReusableModule
-from {{ cookiecutter.package_name }}.verify import VerificationError, verify_saved_model
+from {{ cookiecutter.package_name }}.scan import scan_saved_model
+from {{ cookiecutter.package_name }}.verify import (
+    Expectations,
+    VerificationError,
+    verify_in_fresh_process,
+)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("checkpoint_dir", None, "Directory of the training checkpoint.", required=True)
 flags.DEFINE_string("export_dir", None, "Directory to write the SavedModel to.", required=True)
 flags.DEFINE_bool("overwrite", False, "Replace an existing export in export_dir.")
+flags.DEFINE_bool(
+    "versioned", False,
+    "Write to export_dir/<N>, N one more than the highest version there (TF Serving layout).",
+)
+flags.DEFINE_bool("pack", False, f"Also write {ARCHIVE_NAME} and its .sha256 beside the export.")
+
+# Prefixes of the directories an export writes beside the target: the new
+# SavedModel before it is verified, and the previous one while it is replaced.
+STAGING, PREVIOUS = ".staging-", ".previous-"
 
 
 class ExportError(Exception):
-    """The export was refused; nothing was written."""
+    """The export was refused; nothing was published."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Restored:
+    """What `restore` read, and what it left in the checkpoint."""
+
+    checkpoint: str
+    num_variables: int
+    left_behind: dict  # Top-level checkpoint key -> number of values not exported.
+
+    def __str__(self):
+        left = ", ".join(f"{key} ({count})" for key, count in self.left_behind.items())
+        return (
+            f"restored:              {self.num_variables} variables of `model` from "
+            f"{self.checkpoint}; not exported: {left or 'nothing'}"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Exported:
+    """The outcome of one export, printed by the command."""
+
+    restored: Restored
+    report: object  # verify.Report
+    archive: str = ""
+    sha256: str = ""
+
+    def __str__(self):
+        lines = [str(self.restored), str(self.report)]
+        if self.archive:
+            lines.append(f"package:               {self.archive} (sha256 {self.sha256})")
+        return "\n".join(lines)
 
 
 def restore(model, checkpoint_dir):
@@ -45,47 +93,114 @@ def restore(model, checkpoint_dir):
     Strict: a missing checkpoint, or one that does not hold every variable of
     `model` under the key `model`, is an error, never a silent export of
     freshly initialized weights. What else the checkpoint holds (optimizer
-    state, a training head) is left behind.
-
-    Returns:
-      The path of the checkpoint read.
+    state, a training head) is left behind and counted.
     """
-    path = tf.train.latest_checkpoint(checkpoint_dir)
+    path = tf.train.latest_checkpoint(str(checkpoint_dir))
     if path is None:
         raise ExportError(f"no checkpoint found in {checkpoint_dir}")
-    status = tf.train.Checkpoint(model=model).read(path)
     try:
+        status = tf.train.Checkpoint(model=model).read(path)
         status.assert_existing_objects_matched()
-    except AssertionError as error:
-        raise ExportError(f"checkpoint {path} does not match the model: {error}") from None
+    except (AssertionError, ValueError) as error:
+        unmatched = _unrestored(model, path)
+        detail = f"unmatched: {', '.join(unmatched[:5])}" if unmatched else str(error)[:500]
+        raise ExportError(f"checkpoint {path} does not match the model; {detail}") from None
     status.expect_partial()
-    return path
+    left_behind = {}
+    for key, _ in tf.train.list_variables(path):
+        top = key.split("/")[0]
+        if top not in ("model", "save_counter", "_CHECKPOINTABLE_OBJECT_GRAPH"):
+            left_behind[top] = left_behind.get(top, 0) + 1
+    return Restored(path, len(model.variables), left_behind)
 
 
-def export_saved_model(checkpoint_dir, export_dir, overwrite=False):
-    """Restores, saves, verifies and publishes; returns the verification `Report`."""
+def _unrestored(model, path):
+    """Names of the model's variables the checkpoint holds no value of the right shape for."""
+    reader = tf.train.load_checkpoint(path)
+    shapes = reader.get_variable_to_shape_map()
+    stored = {tuple(shape) for key, shape in shapes.items() if key.startswith("model/")}
+    return [
+        variable.name for variable in model.variables if tuple(variable.shape) not in stored
+    ] or ["model/ (the checkpoint's object graph has another structure)"]
+
+
+def refuse_python_layers(model):
+    """Keras `Lambda` layers hold Python bytecode: a model to share must not depend on it."""
+    for layer in getattr(model, "layers", []):
+        if type(layer).__name__ == "Lambda":
+            raise ExportError(f"layer {layer.name!r} is a Lambda layer; write a Layer subclass")
+        refuse_python_layers(layer)
+
+
+def export_saved_model(checkpoint_dir, export_dir, overwrite=False, versioned=False, pack=False):
+    """Restores, saves, scans, verifies and publishes; returns what was `Exported`."""
     export_dir = Path(export_dir)
+    if versioned:
+        export_dir = export_dir / str(_next_version(export_dir))
+    export_dir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_staging(export_dir)
     if export_dir.exists() and any(export_dir.iterdir()) and not overwrite:
         raise ExportError(f"{export_dir} is not empty; pass --overwrite to replace it")
 
     model = build_model()
-    restore(model, checkpoint_dir)
+    refuse_python_layers(model)
+    restored = restore(model, checkpoint_dir)
     module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY)
     inputs, _ = synthetic_images(4, IMAGE_SIZE, NUM_CLASSES, seed=1)
+    expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
 
-    # Write beside the target, so the final move is a rename on one file system.
-    export_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.", dir=export_dir.parent))
+    # Write beside the target, so publishing is a rename within one file system.
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=export_dir.parent))
     try:
         tf.saved_model.save(module, str(staging), signatures={"serving_default": module.serve})
+        findings = scan_saved_model(staging)
+        if findings:
+            raise ExportError(f"unsafe op in the SavedModel: {findings[0]}")
         try:
-            report = verify_saved_model(staging, model, inputs, OUTPUT_KEY)
+            report = verify_in_fresh_process(staging, expected)
         except VerificationError as error:
             raise ExportError(f"the written SavedModel failed verification: {error}") from None
         _publish(staging, export_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return dataclasses.replace(report, path=str(export_dir))
+    exported = Exported(restored, dataclasses.replace(report, path=str(export_dir)))
+    if pack:
+        archive = export_dir.parent / ARCHIVE_NAME
+        exported = dataclasses.replace(
+            exported, archive=str(archive), sha256=pack_saved_model(export_dir, archive)
+        )
+    return exported
+
+
+def _next_version(base):
+    versions = [int(p.name) for p in base.glob("*") if p.name.isdigit()]
+    return max(versions, default=0) + 1
+
+
+def _remove_abandoned_staging(export_dir):
+    """Cleans up after exports that were killed (their process is gone).
+
+    A kill between the two renames of `_publish` leaves the previous export in
+    a `.previous-` directory and none at `export_dir`: it is moved back.
+    """
+    for path in sorted(export_dir.parent.glob(".*-*-*")):
+        prefix, pid = path.name.split("-")[:2]
+        if f"{prefix}-" not in (STAGING, PREVIOUS) or not pid.isdigit() or _alive(int(pid)):
+            continue
+        kept = path / export_dir.name
+        if f"{prefix}-" == PREVIOUS and kept.is_dir() and not export_dir.exists():
+            os.rename(kept, export_dir)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # Another user's live process.
+    return True
 
 
 def _publish(staging, export_dir):
@@ -93,7 +208,7 @@ def _publish(staging, export_dir):
     if not export_dir.exists():
         os.rename(staging, export_dir)
         return
-    previous = Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.previous.", dir=export_dir.parent))
+    previous = Path(tempfile.mkdtemp(prefix=f"{PREVIOUS}{os.getpid()}-", dir=export_dir.parent))
     os.rename(export_dir, previous / export_dir.name)
     try:
         os.rename(staging, export_dir)
@@ -107,10 +222,13 @@ def _publish(staging, export_dir):
 def main(argv):
     del argv  # Unused.
     try:
-        report = export_saved_model(FLAGS.checkpoint_dir, FLAGS.export_dir, FLAGS.overwrite)
+        exported = export_saved_model(
+            FLAGS.checkpoint_dir, FLAGS.export_dir,
+            overwrite=FLAGS.overwrite, versioned=FLAGS.versioned, pack=FLAGS.pack,
+        )
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
-    print(report)
+    print(exported)
 
 
 if __name__ == "__main__":

@@ -55,14 +55,17 @@ class ReusableModule(tf.train.Checkpoint):
         ]
         for training in (False, True):
             self.__call__.get_concrete_function(input_signature, training=training)
-        self.serve = tf.function(
-            lambda inputs: {output_key: model(inputs, training=False)},
-            input_signature=[input_signature],
-        )
-        self.serve_training = tf.function(
-            lambda inputs: {output_key: model(inputs, training=True)},
-            input_signature=[input_signature],
-        )
+
+        def endpoint(training):
+            def call(inputs):
+                # Signatures check the dtype but not the shape of their inputs.
+                inputs = tf.ensure_shape(inputs, input_signature.shape)
+                return {output_key: model(inputs, training=training)}
+
+            return tf.function(call, input_signature=[input_signature])
+
+        self.serve = endpoint(training=False)
+        self.serve_training = endpoint(training=True)
 
     @tf.function
     def __call__(self, inputs, training=False):

@@ -1,11 +1,20 @@
 """Checks that a written SavedModel keeps the reusable interface and the model's outputs.
 
-`export.py` publishes nothing that fails these checks; the round-trip tests
-then prove the same artifact with every consumer.
+`export.py` records what the in-memory model computes (`Expectations`) and
+checks the written SavedModel against it in a fresh Python process
+(`verify_in_fresh_process`), so an artifact that only works beside the code
+that wrote it (Python state, files outside the export) is never published:
+
+    python -m {{ cookiecutter.package_name }}.verify SAVED_MODEL_DIR EXPECTATIONS.npz
 """
 
 import dataclasses
+import json
+import os
 from pathlib import Path
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -13,6 +22,54 @@ import tensorflow as tf
 
 class VerificationError(Exception):
     """The SavedModel breaks the reusable interface or differs from the model."""
+
+
+def inference_outputs(model, inputs):
+    """The in-memory model's inference outputs, computed as a graph like the export's.
+
+    Eager and graph execution of one model may differ in the last bit (in a
+    graph, Grappler fuses ops such as convolution and batch norm); Keras'
+    `predict` runs a graph too. Comparing graph with graph makes exact
+    equality the right test.
+    """
+    return tf.function(lambda batch: model(batch, training=False))(inputs).numpy()
+
+
+@dataclasses.dataclass(frozen=True)
+class Expectations:
+    """What the in-memory model computes, for checking an export without the model."""
+
+    output_key: str
+    inputs: np.ndarray
+    outputs: np.ndarray
+    regularization_losses: np.ndarray
+    num_variables: int
+    num_trainable_variables: int
+
+    @classmethod
+    def of_model(cls, model, inputs, output_key):
+        return cls(
+            output_key=output_key,
+            inputs=inputs,
+            outputs=inference_outputs(model, inputs),
+            regularization_losses=np.array([float(loss) for loss in model.losses]),
+            num_variables=len(model.variables),
+            num_trainable_variables=len(model.trainable_variables),
+        )
+
+    def save(self, path):
+        np.savez(path, **dataclasses.asdict(self))
+
+    @classmethod
+    def load(cls, path):
+        with np.load(path) as arrays:
+            values = {name: arrays[name] for name in arrays.files}
+        return cls(
+            output_key=str(values.pop("output_key")),
+            num_variables=int(values.pop("num_variables")),
+            num_trainable_variables=int(values.pop("num_trainable_variables")),
+            **values,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,48 +95,30 @@ class Report:
         ])
 
 
-def inference_outputs(model, inputs):
-    """The in-memory model's inference outputs, computed as a graph like the export's.
-
-    Eager and graph execution of one model may differ in the last bit (in a
-    graph, Grappler fuses ops such as convolution and batch norm); `predict`
-    in Keras runs a graph too. Comparing graph with graph makes exact
-    equality the right test.
-    """
-    return tf.function(lambda batch: model(batch, training=False))(inputs).numpy()
-
-
 def _check(condition, message):
     if not condition:
         raise VerificationError(message)
 
 
-def verify_saved_model(path, model, inputs, output_key):
-    """Reloads `path` and compares it with `model` on `inputs`; returns a `Report`.
+def verify_saved_model(path, expected):
+    """Loads `path` in this process and checks it against `expected`; returns a `Report`.
 
     Raises:
       VerificationError: naming the first broken promise.
     """
     loaded = tf.saved_model.load(str(path))
-    expected = inference_outputs(model, inputs)
-
-    _check(
-        np.array_equal(loaded(inputs).numpy(), expected),
-        "__call__ in inference mode differs from the in-memory model",
-    )
-    _check(
-        np.array_equal(loaded(inputs, training=False).numpy(), expected),
-        "__call__(training=False) differs from the in-memory model",
-    )
-    serving = loaded.signatures.get("serving_default")
-    _check(serving is not None, "no serving_default signature")
-    served = serving(tf.constant(inputs))
-    _check(output_key in served, f"serving_default has no output {output_key!r}")
-    _check(
-        np.array_equal(served[output_key].numpy(), expected),
-        "serving_default differs from the in-memory model",
-    )
-    # Last: a training-mode call updates the loaded batch-norm statistics.
+    inputs, key = expected.inputs, expected.output_key
+    for name, outputs in [
+        ("__call__(inputs)", lambda: loaded(inputs)),
+        ("__call__(inputs, training=False)", lambda: loaded(inputs, training=False)),
+        ("serving_default", lambda: loaded.signatures["serving_default"](tf.constant(inputs))[key]),
+    ]:
+        try:
+            value = outputs().numpy()
+        except (KeyError, TypeError, ValueError) as error:
+            raise VerificationError(f"{name} cannot be called: {error}") from None
+        _check(np.array_equal(value, expected.outputs), f"{name} differs from the model")
+    # After the inference checks: a training-mode call updates batch-norm statistics.
     try:
         loaded(inputs, training=True)
     except (TypeError, ValueError) as error:
@@ -91,31 +130,69 @@ def verify_saved_model(path, model, inputs, output_key):
         "trainable_variables is not a subset of variables",
     )
     _check(
-        len(loaded.variables) == len(model.variables),
-        f"the SavedModel has {len(loaded.variables)} variables, the model "
-        f"{len(model.variables)}: training state leaked into the export or weights are missing",
+        (len(loaded.variables), len(loaded.trainable_variables))
+        == (expected.num_variables, expected.num_trainable_variables),
+        f"the SavedModel has {len(loaded.variables)} variables "
+        f"({len(loaded.trainable_variables)} trainable), the model {expected.num_variables} "
+        f"({expected.num_trainable_variables}): training state leaked in or weights are missing",
     )
-
     losses = []
     for function in loaded.regularization_losses:
         value = function()
         _check(value.shape.rank == 0, "a regularization loss is not a scalar")
         losses.append(float(value))
-    expected_losses = [float(loss) for loss in model.losses]
     _check(
-        np.allclose(losses, expected_losses, rtol=1e-6, atol=0),
-        f"regularization losses {losses} differ from the model's {expected_losses}",
+        np.allclose(losses, expected.regularization_losses, rtol=1e-6, atol=0),
+        f"regularization losses {losses} differ from the model's "
+        f"{expected.regularization_losses.tolist()}",
     )
 
+    serving = loaded.signatures["serving_default"]
     (spec,) = serving.structured_input_signature[1].values()
+    output = serving.structured_outputs[key]
     input_dims = ", ".join(str(dim) for dim in ["batch", *spec.shape[1:]])
-    output_dims = ", ".join(str(dim) for dim in ["batch", *expected.shape[1:]])
+    output_dims = ", ".join(str(dim) for dim in ["batch", *output.shape[1:]])
     return Report(
         path=str(path),
         signature=f"{spec.name}: {spec.dtype.name}[{input_dims}] -> "
-        f"{output_key}: {served[output_key].dtype.name}[{output_dims}]",
+        f"{key}: {output.dtype.name}[{output_dims}]",
         num_variables=len(loaded.variables),
         num_trainable_variables=len(loaded.trainable_variables),
         regularization_losses=tuple(losses),
         size_bytes=sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()),
     )
+
+
+def verify_in_fresh_process(path, expected):
+    """Runs `verify_saved_model` in a new Python process; returns its `Report`."""
+    with tempfile.TemporaryDirectory() as scratch:
+        expectations = Path(scratch) / "expectations.npz"
+        expected.save(expectations)
+        # The child imports this package from wherever this process found it.
+        source = str(Path(__file__).resolve().parents[1])
+        path_entries = [source, os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path_entries)}
+        result = subprocess.run(
+            [sys.executable, "-m", __name__, str(path), str(expectations)],
+            capture_output=True, text=True, env=env, check=False,
+        )
+    if result.returncode:
+        lines = result.stderr.strip().splitlines() or ["(no output)"]
+        errors = [line for line in lines if line.startswith("ERROR: ")]
+        raise VerificationError((errors or lines)[-1].removeprefix("ERROR: "))
+    return Report(**json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def main(argv=None):
+    args = (argv if argv is not None else sys.argv)[1:]
+    if len(args) != 2:
+        sys.exit("usage: python -m {{ cookiecutter.package_name }}.verify SAVED_MODEL_DIR EXPECTATIONS.npz")
+    try:
+        report = verify_saved_model(args[0], Expectations.load(args[1]))
+    except VerificationError as error:
+        sys.exit(f"ERROR: {error}")
+    print(json.dumps(dataclasses.asdict(report)))
+
+
+if __name__ == "__main__":
+    main()

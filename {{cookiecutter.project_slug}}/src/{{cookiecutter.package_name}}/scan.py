@@ -1,0 +1,145 @@
+"""Inspect a SavedModel's graph, without executing it, for ops a model has no business running.
+
+    python -m {{ cookiecutter.package_name }}.scan PATH [PATH ...]
+
+A SavedModel is a program: its functions, and the init op that runs when it is
+loaded, can read and write files or call back into Python. This scan parses
+`saved_model.pb` only (nothing is loaded or run), so a consumer can check a
+download before trusting it; `export.py` runs it on every export.
+
+It is an allowlist, not a denylist: every op in every function must be one the
+model legitimately computes with. The checkpoint save/restore functions that
+every SavedModel carries (reached from its `saver_def`) may use the file ops
+that saving needs, and nothing else may. If your own model needs an op that is
+not listed, add it to `MODEL_OPS` after checking what it does.
+
+Exit status: 0 when clean, 1 when an op is refused (each finding on its own line).
+"""
+
+import dataclasses
+from pathlib import Path
+import sys
+
+from tensorflow.core.protobuf import saved_model_pb2
+
+# Ops of the model's own computation: arithmetic, neural-network kernels, shapes,
+# variables, calls between functions, and random numbers for dropout.
+MODEL_OPS = frozenset({
+    "Abs", "Add", "AddN", "AddV2", "ArgMax", "ArgMin", "AssignAddVariableOp",
+    "AssignSubVariableOp", "AssignVariableOp", "AvgPool", "BatchMatMulV2", "BiasAdd",
+    "BroadcastArgs", "BroadcastTo", "Cast", "Ceil", "ClipByValue", "ConcatV2", "Const",
+    "Conv2D", "Cumsum", "DepthwiseConv2dNative", "Div", "DivNoNan", "Einsum", "Elu",
+    "EnsureShape", "Equal", "Erf", "Exp", "ExpandDims", "Fill", "Floor", "FloorDiv", "FloorMod",
+    "FusedBatchNormV3", "GatherV2", "Greater", "GreaterEqual", "Identity", "IdentityN", "If",
+    "L2Loss", "LeakyRelu", "Less", "LessEqual", "Log", "LogSoftmax", "LogicalAnd", "LogicalNot",
+    "LogicalOr", "MatMul", "Max", "MaxPool", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg",
+    "NoOp", "NotEqual", "OneHot", "OnesLike", "Pack", "Pad", "PadV2", "PartitionedCall",
+    "Placeholder", "Pow", "Prod", "RandomUniform", "Range", "Rank", "ReadVariableOp", "RealDiv",
+    "Relu", "Relu6", "Reshape", "ResizeBilinear", "ResizeNearestNeighbor", "ResourceGather",
+    "Round", "Rsqrt", "Select", "SelectV2", "Selu", "Shape", "Sigmoid", "Sign", "Size", "Slice",
+    "Softmax", "Softplus", "Split", "SplitV", "Sqrt", "Square", "SquaredDifference", "Squeeze",
+    "StatefulPartitionedCall", "StatelessIf", "StatelessRandomGetKeyCounter",
+    "StatelessRandomNormalV2", "StatelessRandomUniformV2", "StatelessWhile", "StopGradient",
+    "StridedSlice", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Unpack", "VarHandleOp",
+    "VarIsInitializedOp", "While", "ZerosLike",
+})
+
+# Ops the checkpoint save and restore functions of every SavedModel use.
+SAVER_OPS = MODEL_OPS | {
+    "DisableCopyOnRead", "MergeV2Checkpoints", "RestoreV2", "SaveV2", "ShardedFilename",
+    "StaticRegexFullMatch", "StringJoin",
+}
+
+# Why the most dangerous ops are refused, for a message a reader can act on.
+REASONS = {
+    "ReadFile": "reads files", "WriteFile": "writes files", "SaveV2": "writes files",
+    "RestoreV2": "reads files", "MergeV2Checkpoints": "writes files",
+    "MatchingFiles": "lists files", "WholeFileReader": "reads files",
+    "WholeFileReaderV2": "reads files", "InitializeTableFromTextFile": "reads files",
+    "InitializeTableFromTextFileV2": "reads files", "PrintV2": "prints", "Print": "prints",
+    "PyFunc": "calls Python", "PyFuncStateless": "calls Python", "EagerPyFunc": "calls Python",
+    "DatasetFromGraph": "runs an embedded graph",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """An op that is not allowed where it was found."""
+
+    op: str
+    node: str
+    function: str  # "" for the top-level graph.
+
+    def __str__(self):
+        where = f"function {self.function}" if self.function else "the top-level graph"
+        reason = REASONS.get(self.op, "is not on the allowlist")
+        return f"{self.op} ({reason}): node {self.node!r} in {where}"
+
+
+def _called_functions(node):
+    """Names of the functions a node calls: by op name or through function-valued attrs."""
+    names = [node.op]
+    for value in node.attr.values():
+        names.append(value.func.name)
+        names.extend(func.name for func in value.list.func)
+    return [name for name in names if name]
+
+
+def scan_saved_model(path):
+    """Returns the `Finding`s of the SavedModel in directory `path` (empty when clean)."""
+    saved_model = saved_model_pb2.SavedModel()
+    saved_model.ParseFromString((Path(path) / "saved_model.pb").read_bytes())
+    findings = []
+    for meta_graph in saved_model.meta_graphs:
+        graph = meta_graph.graph_def
+        functions = {function.signature.name: function for function in graph.library.function}
+        nodes = {node.name: node for node in graph.node}
+
+        # The save/restore functions: everything reachable from the saver_def's ops.
+        saver = meta_graph.saver_def
+        pending = [
+            name
+            for tensor in (saver.save_tensor_name, saver.restore_op_name)
+            if tensor and tensor.split(":")[0] in nodes
+            for name in _called_functions(nodes[tensor.split(":")[0]])
+        ]
+        saver_functions = set()
+        while pending:
+            name = pending.pop()
+            if name in functions and name not in saver_functions:
+                saver_functions.add(name)
+                for node in functions[name].node_def:
+                    pending.extend(_called_functions(node))
+
+        findings.extend(
+            Finding(node.op, node.name, "")
+            for node in graph.node
+            if node.op not in MODEL_OPS and node.op not in functions
+        )
+        for name, function in functions.items():
+            allowed = SAVER_OPS if name in saver_functions else MODEL_OPS
+            findings.extend(
+                Finding(node.op, node.name, name)
+                for node in function.node_def
+                if node.op not in allowed and node.op not in functions
+            )
+    return findings
+
+
+def main(argv=None):
+    paths = (argv if argv is not None else sys.argv)[1:]
+    if not paths:
+        sys.exit("usage: python -m {{ cookiecutter.package_name }}.scan SAVED_MODEL_DIR [...]")
+    refused = False
+    for path in paths:
+        findings = scan_saved_model(path)
+        for finding in findings:
+            print(f"{path}: REFUSED {finding}")
+        if not findings:
+            print(f"{path}: clean (every op is on the allowlist)")
+        refused = refused or bool(findings)
+    sys.exit(1 if refused else 0)
+
+
+if __name__ == "__main__":
+    main()

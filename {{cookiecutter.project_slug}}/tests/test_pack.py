@@ -1,0 +1,74 @@
+"""The upload package holds exactly the SavedModel, reproducibly, and loads once unpacked."""
+
+import hashlib
+from pathlib import Path
+import shutil
+import tarfile
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.pack import ARCHIVE_NAME, PackError, pack_saved_model
+from {{ cookiecutter.package_name }}.verify import inference_outputs
+
+DOC = next(Path(__file__).resolve().parents[1].glob("assets/docs/*/models/*/*.md"))
+
+
+@pytest.fixture(scope="module")
+def archive(export_dir, tmp_path_factory):
+    path = tmp_path_factory.mktemp("package") / ARCHIVE_NAME
+    digest = pack_saved_model(export_dir, path)
+    return path, digest
+
+
+def test_archive_holds_only_saved_model_files_at_its_root(archive, export_dir):
+    path, _ = archive
+    with tarfile.open(path) as tar:
+        members = tar.getmembers()
+    names = [member.name for member in members]
+    assert names == sorted(names)
+    expected = sorted(
+        p.relative_to(export_dir).as_posix() for p in export_dir.rglob("*") if p.is_file()
+    )
+    assert names == expected
+    assert "saved_model.pb" in names
+    for member in members:
+        assert member.isreg(), f"{member.name} is not a regular file"
+        assert not member.name.startswith(("/", ".")) and ".." not in member.name.split("/")
+        assert (member.uid, member.gid, member.uname, member.gname) == (0, 0, "", "")
+        assert member.mtime == 0
+
+
+def test_same_export_packs_to_the_same_bytes(archive, export_dir, tmp_path):
+    path, digest = archive
+    again = tmp_path / ARCHIVE_NAME
+    assert pack_saved_model(export_dir, again) == digest
+    assert again.read_bytes() == path.read_bytes()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert Path(f"{path}.sha256").read_text() == f"{digest}  {ARCHIVE_NAME}\n"
+
+
+def test_unpacked_archive_loads_and_computes_the_same(archive, tmp_path, source_model, images):
+    path, _ = archive
+    with tarfile.open(path) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    loaded = tf.saved_model.load(str(tmp_path / "unpacked"))
+    np.testing.assert_array_equal(loaded(images).numpy(), inference_outputs(source_model, images))
+
+
+def test_model_doc_asset_path_names_the_package():
+    assert f"<!-- asset-path: {ARCHIVE_NAME} -->" in DOC.read_text()
+
+
+@pytest.mark.parametrize("intruder", [".DS_Store", "notes.txt", "variables/.hidden", "link"])
+def test_foreign_files_are_refused(export_dir, tmp_path, intruder):
+    copy = tmp_path / "copy"
+    shutil.copytree(export_dir, copy)
+    if intruder == "link":
+        (copy / "assets" / "link").symlink_to("/etc/passwd")
+    else:
+        (copy / intruder).write_text("not part of a SavedModel")
+    with pytest.raises(PackError):
+        pack_saved_model(copy, tmp_path / ARCHIVE_NAME)
+    assert not (tmp_path / ARCHIVE_NAME).exists()

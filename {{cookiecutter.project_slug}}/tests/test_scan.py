@@ -1,0 +1,75 @@
+"""The op scan passes our exports and refuses SavedModels that touch files, print or run Python."""
+
+import pytest
+import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.reusable import ReusableModule
+from {{ cookiecutter.package_name }}.scan import scan_saved_model
+
+
+class Tampered(tf.Module):
+    """A model whose call also runs `side_effect`, as a malicious upload would."""
+
+    def __init__(self, side_effect):
+        super().__init__()
+        self.kernel = tf.Variable(tf.ones([3, 2]))
+        self.side_effect = side_effect
+
+    @property
+    def losses(self):
+        return [tf.reduce_sum(tf.square(self.kernel))]
+
+    def __call__(self, inputs, training=False):
+        self.side_effect(inputs)
+        return tf.matmul(inputs, self.kernel)
+
+
+def leak(inputs):
+    tf.io.write_file("/tmp/leaked.txt", tf.strings.as_string(inputs[0, 0]))
+
+
+def peek(inputs):
+    tf.io.read_file("/etc/hostname")
+
+
+def shout(inputs):
+    tf.print(inputs)
+
+
+def call_python(inputs):
+    tf.py_function(lambda x: x, [inputs], tf.float32)
+
+
+def hidden_in_a_branch(inputs):
+    tf.cond(inputs[0, 0] > 0, lambda: leak(inputs) or tf.constant(0), lambda: tf.constant(1))
+
+
+def save_a_checkpoint(inputs):
+    # The SaveV2 op that save functions use, smuggled into the model's own call.
+    tf.raw_ops.SaveV2(prefix="/tmp/stolen", tensor_names=["x"], shape_and_slices=[""],
+                      tensors=[inputs])
+
+
+@pytest.mark.parametrize(
+    ("side_effect", "op"),
+    [
+        (leak, "WriteFile"),
+        (peek, "ReadFile"),
+        (shout, "PrintV2"),
+        (call_python, "EagerPyFunc"),
+        (hidden_in_a_branch, "WriteFile"),
+        (save_a_checkpoint, "SaveV2"),
+    ],
+)
+def test_unsafe_ops_are_refused_with_their_place(tmp_path, side_effect, op):
+    module = ReusableModule(Tampered(side_effect), tf.TensorSpec([None, 3], tf.float32), "y")
+    tf.saved_model.save(module, str(tmp_path), signatures={"serving_default": module.serve})
+    findings = scan_saved_model(tmp_path)
+    assert op in {finding.op for finding in findings}
+    message = str(next(finding for finding in findings if finding.op == op))
+    assert message.startswith(op) and " in function " in message
+
+
+def test_our_export_is_clean_and_the_command_says_so(export_dir, run):
+    assert scan_saved_model(export_dir) == []
+    assert "clean" in run("scan", export_dir)
