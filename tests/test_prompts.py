@@ -1,10 +1,15 @@
 """Answers that would bake a broken project stop generation with one clear line."""
 
+import re
 import tomllib
 
+from cookiecutter.generate import generate_context
+from cookiecutter.prompt import prompt_for_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
-from conftest import UNSUPPORTED, variant_id
+from conftest import TEMPLATE, UNSUPPORTED, variant_id
 
 
 def bake_error(cookies, capfd, **context):
@@ -52,3 +57,39 @@ def test_answers_are_data_not_code(cookies):
     assert result.exit_code == 0, result.exception
     pyproject = tomllib.loads((result.project_path / "pyproject.toml").read_text())
     assert pyproject["project"]["authors"] == [{"name": author}]
+
+
+def derived_names(project_name):
+    """(project_slug, package_name) as cookiecutter derives them from `project_name`."""
+    context = generate_context(
+        context_file=str(TEMPLATE / "cookiecutter.json"),
+        extra_context={"project_name": project_name},
+    )
+    answers = prompt_for_config(context, no_input=True)
+    return answers["project_slug"], answers["package_name"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=60))
+def test_derived_names_are_always_ascii_and_well_formed(project_name):
+    slug, package = derived_names(project_name)
+    assert re.fullmatch(r"[a-z0-9-]*", slug), slug
+    assert not slug.startswith("-") and not slug.endswith("-") and "--" not in slug
+    assert package == slug.replace("-", "_")
+    if slug and not slug[0].isdigit():
+        assert package.isidentifier() and package.isascii()
+
+
+@pytest.mark.parametrize(
+    ("project_name", "slug"),
+    [
+        ("Modèle d'image", "modele-d-image"),
+        ("Ünïcödé Features", "unicode-features"),
+        ("Bild Größe", "bild-grosse"),
+    ],
+)
+def test_non_ascii_names_bake_with_an_ascii_slug(cookies, project_name, slug):
+    result = cookies.bake(extra_context={"project_name": project_name})
+    assert result.exit_code == 0, result.exception
+    assert result.project_path.name == slug
+    assert (result.project_path / "src" / slug.replace("-", "_") / "export.py").is_file()

@@ -32,6 +32,7 @@ COMMON_FILES = {
     "tests/test_model_doc.py",
     "tests/test_pack.py",
     "tests/test_scan.py",
+    "tests/test_verify.py",
 }
 
 

@@ -7,10 +7,25 @@ import subprocess
 import sys
 import time
 
+{% if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" -%}
+import keras
+{% endif -%}
 import pytest
 import tensorflow as tf
+{%- if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "tf_keras" %}
+import tf_keras as keras
+{%- endif %}
 
+{% if cookiecutter.model_type == "checkpoint" -%}
 from {{ cookiecutter.package_name }}.export import ExportError, export_saved_model
+{%- else -%}
+from {{ cookiecutter.package_name }}.export import (
+    ExportError,
+    export_saved_model,
+    refuse_python_layers,
+)
+from {{ cookiecutter.package_name }}.model import build_model
+{%- endif %}
 
 
 def tree_digest(path):
@@ -128,6 +143,17 @@ def test_kill_between_the_renames_is_repaired_by_the_next_export(checkpoint_dir,
     assert [p.name for p in published.parent.iterdir()] == [published.name]
 
 
+{% if cookiecutter.model_type != "checkpoint" -%}
+def test_lambda_layers_are_refused():
+    """A Lambda layer is Python bytecode: whoever loads it runs our code."""
+    model = build_model()
+    wrapped = keras.Sequential([model, keras.layers.Lambda(lambda x: x * 2.0, name="doubling")])
+    with pytest.raises(ExportError, match="'doubling' is a Lambda layer"):
+        refuse_python_layers(wrapped)
+    refuse_python_layers(model)
+
+
+{% endif -%}
 def test_wrong_dtype_and_shape_are_clear_errors(export_dir, images):
     loaded = tf.saved_model.load(str(export_dir))
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):

@@ -95,6 +95,10 @@ class Report:
         ])
 
 
+def _first_line(error):
+    return str(error).strip().splitlines()[0][:300]
+
+
 def _check(condition, message):
     if not condition:
         raise VerificationError(message)
@@ -116,13 +120,15 @@ def verify_saved_model(path, expected):
         try:
             value = outputs().numpy()
         except (KeyError, TypeError, ValueError) as error:
-            raise VerificationError(f"{name} cannot be called: {error}") from None
+            raise VerificationError(f"{name} cannot be called: {_first_line(error)}") from None
         _check(np.array_equal(value, expected.outputs), f"{name} differs from the model")
     # After the inference checks: a training-mode call updates batch-norm statistics.
     try:
         loaded(inputs, training=True)
     except (TypeError, ValueError) as error:
-        raise VerificationError(f"__call__ is not traced for training=True: {error}") from None
+        raise VerificationError(
+            f"__call__ is not traced for training=True: {_first_line(error)}"
+        ) from None
 
     all_variables = {variable.ref() for variable in loaded.variables}
     _check(

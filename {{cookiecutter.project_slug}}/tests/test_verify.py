@@ -1,0 +1,50 @@
+"""The verification gate, run in a fresh process, refuses an artifact that breaks a promise."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
+from {{ cookiecutter.package_name }}.reusable import ReusableModule
+from {{ cookiecutter.package_name }}.verify import (
+    Expectations,
+    VerificationError,
+    verify_in_fresh_process,
+)
+
+
+@pytest.fixture(scope="module")
+def expected(source_model, images):
+    return Expectations.of_model(source_model, images, OUTPUT_KEY)
+
+
+def test_our_export_passes(export_dir, expected):
+    report = verify_in_fresh_process(export_dir, expected)
+    assert report.num_variables == expected.num_variables
+
+
+def test_outputs_off_by_one_ulp_are_refused(export_dir, expected):
+    nudged = np.nextafter(expected.outputs, np.inf)
+    with pytest.raises(VerificationError, match=r"__call__\(inputs\) differs from the model"):
+        verify_in_fresh_process(export_dir, dataclasses.replace(expected, outputs=nudged))
+
+
+def test_missing_variables_are_refused(export_dir, expected):
+    more = dataclasses.replace(expected, num_variables=expected.num_variables + 2)
+    with pytest.raises(VerificationError, match="training state leaked in or weights are missing"):
+        verify_in_fresh_process(export_dir, more)
+
+
+def test_untraced_training_mode_is_refused(source_model, images, tmp_path):
+    """A SavedModel whose __call__ was traced for inference only, as a hand-written one might be."""
+    module = ReusableModule(source_model, INPUT_SIGNATURE, OUTPUT_KEY)
+    module.__call__ = tf.function(
+        lambda inputs, training=False: source_model(inputs, training=training)
+    )
+    module.__call__.get_concrete_function(INPUT_SIGNATURE)
+    tf.saved_model.save(module, str(tmp_path), signatures={"serving_default": module.serve})
+    expected = Expectations.of_model(source_model, images, OUTPUT_KEY)
+    with pytest.raises(VerificationError, match="training=True"):
+        verify_in_fresh_process(tmp_path, expected)
