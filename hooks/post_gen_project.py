@@ -20,7 +20,8 @@ def main():
     project = Path.cwd()
     variants = project / "_variants"
     package = project / "src" / ANSWERS["package_name"]
-    shutil.move(variants / f"model_{ANSWERS['model_type']}.py", package / "model.py")
+    flavour = "checkpoint" if ANSWERS["model_type"] == "checkpoint" else "keras"
+    shutil.move(variants / f"model_{flavour}.py", package / "model.py")
     shutil.rmtree(variants)
 
 

@@ -70,7 +70,7 @@ def test_model_type_decides_the_model(baked, variant):
             "import keras\n"
         )
         assert expected in model
-        assert "keras.Model(" in model
+        assert "(keras.Model):" in model
 
 
 @pytest.mark.parametrize("variant", SUPPORTED, ids=variant_id)

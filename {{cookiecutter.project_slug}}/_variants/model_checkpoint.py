@@ -4,11 +4,12 @@ The TF Hub guide's `MyMulModel` grown into a small but real convolutional net.
 Replace it with your own module (copy and edit). The rest of the project relies
 only on this module's names:
 
-- `build_model()` returns the module to export; it is callable as
-  `model(images, training=...)` and has `variables`, `trainable_variables` and
-  `losses` (the weight-regularization losses, recomputed from the variables);
+- `build_model()` returns the module to export, callable as
+  `model(images, training=..., dropout_rate=...)`, with `variables`,
+  `trainable_variables` and `losses` (the weight-regularization losses,
+  recomputed from the variables);
 - `build_training_model(model)` returns what `train.py` optimizes;
-- `INPUT_SIGNATURE` and `OUTPUT_KEY` fix the exported interface.
+- `INPUT_SIGNATURE`, `OUTPUT_KEY` and `HYPERPARAMETERS` fix the exported interface.
 """
 
 import tensorflow as tf
@@ -32,6 +33,8 @@ OUTPUT_KEY = "logits"
 {%- else %}
 OUTPUT_KEY = "feature_vector"
 {%- endif %}
+# Keyword arguments of `model(...)` that consumers may set, as Tensors.
+HYPERPARAMETERS = {"dropout_rate": tf.TensorSpec([], tf.float32, name="dropout_rate")}
 
 
 class Dense(tf.Module):
@@ -74,7 +77,7 @@ class ConvNet(tf.Module):
     def losses(self):
         return [L2_WEIGHT * tf.reduce_sum(tf.square(self.conv_kernel)), *self.dense.losses]
 
-    def __call__(self, images, training=False):
+    def __call__(self, images, training=False, dropout_rate=DROPOUT_RATE):
         x = tf.nn.conv2d(images, self.conv_kernel, strides=2, padding="SAME")
         if training:
             mean, variance = tf.nn.moments(x, axes=[0, 1, 2])
@@ -92,7 +95,7 @@ class ConvNet(tf.Module):
         x = tf.reduce_mean(tf.nn.relu(x), axis=[1, 2])
         if training:
             # Dropout before the last layer only: the exported output is never dropped.
-            x = tf.nn.dropout(x, rate=DROPOUT_RATE)
+            x = tf.nn.dropout(x, rate=dropout_rate)
         return self.dense(x)
 {% if cookiecutter.task == "image-classification" %}
 
@@ -117,8 +120,8 @@ class Classifier(tf.Module):
     def losses(self):
         return [*self.feature_extractor.losses, *self.head.losses]
 
-    def __call__(self, images, training=False):
-        return self.head(self.feature_extractor(images, training=training))
+    def __call__(self, images, training=False, dropout_rate=DROPOUT_RATE):
+        return self.head(self.feature_extractor(images, training, dropout_rate))
 
 
 def build_model():

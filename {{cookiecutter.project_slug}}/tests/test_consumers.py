@@ -1,13 +1,25 @@
-"""Round trip: the exported SavedModel works for each consumer, as the source model does."""
+"""Round trip: the exported SavedModel works for each consumer, as the source model does.
 
+One section per consumer: tf.saved_model.load / hub.load, hub.KerasLayer in
+tf_keras, Keras 3's TFSMLayer, the serving_default signature through the real
+saved_model_cli, and TFLite.
+"""
+
+from pathlib import Path
+import subprocess
+import sys
+
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
 
-from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
+from {{ cookiecutter.package_name }}.model import DROPOUT_RATE, INPUT_SIGNATURE, OUTPUT_KEY
 from {{ cookiecutter.package_name }}.verify import inference_outputs
+
+SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +159,105 @@ def test_serving_signature_matches_source_model(loaded, source_model, images):
     np.testing.assert_array_equal(
         outputs[OUTPUT_KEY].numpy(), inference_outputs(source_model, images)
     )
+
+
+def test_saved_model_cli_shows_the_signature(export_dir):
+    shown = subprocess.run(
+        [str(SAVED_MODEL_CLI), "show", "--dir", str(export_dir), "--all"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert "signature_def['serving_default']" in shown
+    height, width, channels = INPUT_SIGNATURE.shape[1:]
+    shape = f"shape: (-1, {height}, {width}, {channels})"
+    assert f"inputs['images'] tensor_info:\n        dtype: DT_FLOAT\n        {shape}" in shown
+    assert f"outputs['{OUTPUT_KEY}'] tensor_info:" in shown
+
+
+def test_saved_model_cli_run_matches_source_model(export_dir, source_model, images, tmp_path):
+    np.save(tmp_path / "images.npy", images)
+    subprocess.run(
+        [str(SAVED_MODEL_CLI), "run", "--dir", str(export_dir), "--tag_set", "serve",
+         "--signature_def", "serving_default", "--inputs", f"images={tmp_path / 'images.npy'}",
+         "--outdir", str(tmp_path / "out")],
+        capture_output=True, text=True, check=True,
+    )
+    outputs = np.load(tmp_path / "out" / f"{OUTPUT_KEY}.npy")
+    np.testing.assert_array_equal(outputs, inference_outputs(source_model, images))
+
+
+# --- keras.layers.TFSMLayer in Keras 3 ----------------------------------------------------------
+
+
+def tfsm_layer(export_dir):
+    return keras.layers.TFSMLayer(
+        str(export_dir), call_endpoint="serve", call_training_endpoint="serve_training"
+    )
+
+
+def test_tfsm_layer_matches_source_model(export_dir, source_model, images):
+    outputs = tfsm_layer(export_dir)(images)[OUTPUT_KEY]
+    np.testing.assert_array_equal(outputs.numpy(), inference_outputs(source_model, images))
+
+
+def test_tfsm_layer_training_step_changes_its_output(export_dir, dataset):
+    images, labels = dataset
+    layer = tfsm_layer(export_dir)
+    inputs = keras.Input(INPUT_SIGNATURE.shape[1:])
+    model = keras.Model(inputs, keras.layers.Dense(3)(layer(inputs)[OUTPUT_KEY]))
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    assert len(layer.trainable_weights) > 0
+    before = layer(images)[OUTPUT_KEY].numpy()
+    model.fit(images, labels % 3, epochs=1, batch_size=16, verbose=0)
+    after = layer(images)[OUTPUT_KEY].numpy()
+    assert not np.allclose(before, after), "training through TFSMLayer left its output unchanged"
+
+
+# --- TFLite -------------------------------------------------------------------------------------
+
+
+def test_tflite_conversion_matches_source_model(export_dir, source_model, images):
+    converter = tf.lite.TFLiteConverter.from_saved_model(
+        str(export_dir), signature_keys=["serving_default"]
+    )
+    interpreter = tf.lite.Interpreter(model_content=converter.convert())
+    run = interpreter.get_signature_runner("serving_default")
+    outputs = run(images=images)[OUTPUT_KEY]
+    assert np.isfinite(outputs).all()
+    np.testing.assert_allclose(outputs, inference_outputs(source_model, images), rtol=0, atol=1e-5)
+
+
+# --- Hyperparameters consumers can set ----------------------------------------------------------
+
+
+def test_every_argument_combination_is_traced(loaded):
+    functions = loaded.__call__.concrete_functions
+    signatures = [function.structured_input_signature for function in functions]
+    traced = {(args[1], tuple(sorted(kwargs))) for args, kwargs in signatures}
+    given = ("dropout_rate",)
+    assert traced == {(False, ()), (True, ()), (False, given), (True, given)}
+
+
+def dropout_noise(layer, images, reference, calls=12):
+    """Mean distance of training-mode outputs from `reference`, the output without dropout."""
+    return np.mean([
+        np.abs(layer(images, training=True).numpy() - reference).mean() for _ in range(calls)
+    ])
+
+
+def test_dropout_rate_argument_changes_training_behaviour(export_dir, images):
+    def layer(**arguments):
+        return hub.KerasLayer(str(export_dir), trainable=True, arguments=arguments or None)
+
+    # Without dropout, training mode is deterministic (batch statistics only).
+    no_dropout = layer(dropout_rate=0.0)
+    reference = no_dropout(images, training=True).numpy()
+    np.testing.assert_array_equal(no_dropout(images, training=True).numpy(), reference)
+    default = dropout_noise(layer(), images, reference)
+    trained_rate = dropout_noise(layer(dropout_rate=DROPOUT_RATE), images, reference)
+    heavy = dropout_noise(layer(dropout_rate=0.7), images, reference)
+    assert 0 < default < heavy
+    # The default is the rate the model was trained with.
+    assert abs(default - trained_rate) < 0.25 * (heavy - trained_rate)

@@ -154,6 +154,29 @@ def test_lambda_layers_are_refused():
 
 
 {% endif -%}
+{% if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" -%}
+def test_variables_no_checkpoint_can_reach_are_refused(checkpoint_dir, monkeypatch):
+    """Keras 3 layers kept in a plain list are invisible to tf.train.Checkpoint."""
+
+    class Listed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.stages = [keras.layers.Dense(4), keras.layers.Dense(2)]
+
+        def call(self, inputs, training=False):
+            return self.stages[1](self.stages[0](inputs))
+
+    def build_listed_model():
+        model = Listed()
+        model(tf.zeros([1, 3]))
+        return model
+
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.export.build_model", build_listed_model)
+    with pytest.raises(ExportError, match="4 variables of the model are invisible"):
+        export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
+
+
+{% endif -%}
 def test_wrong_dtype_and_shape_are_clear_errors(export_dir, images):
     loaded = tf.saved_model.load(str(export_dir))
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):

@@ -6,6 +6,7 @@ The format rules are those of `tools/validator.py` in tensorflow/tfhub.dev.
 from pathlib import Path
 import re
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -95,3 +96,26 @@ def test_inputs_and_outputs_match_the_model(model_doc, export_dir):
     output = signature.structured_outputs[OUTPUT_KEY]
     assert f"`[batch, {output.shape[-1]}]`" in body
     assert f'"{OUTPUT_KEY}"' in body
+
+
+def example_snippets():
+    """The Python code blocks of the model doc's "Example use" section."""
+    _, _, _, body = parse(MODEL_DOC)
+    section = body.split("## Example use", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+
+
+def test_every_consumer_has_an_example():
+    code = "\n".join(example_snippets())
+    for consumer in ("hub.load", "hub.KerasLayer", "keras.layers.TFSMLayer", "TFLiteConverter"):
+        assert consumer in code
+
+
+@pytest.mark.parametrize("index", range(len(example_snippets())))
+def test_example_snippet_runs(index, export_dir, dataset):
+    images, labels = dataset
+    code = example_snippets()[index].replace("path/to/saved_model", str(export_dir))
+    namespace = {"images": images, "labels": labels}
+    exec(compile(code, f"{MODEL_DOC.name} example {index + 1}", "exec"), namespace)
+    if "outputs" in namespace:
+        assert np.asarray(namespace["outputs"]).shape[0] == len(images)

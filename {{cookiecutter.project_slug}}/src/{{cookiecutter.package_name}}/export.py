@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.data import synthetic_images
 from {{ cookiecutter.package_name }}.model import (
+    HYPERPARAMETERS,
     IMAGE_SIZE,
     INPUT_SIGNATURE,
     NUM_CLASSES,
@@ -95,11 +96,19 @@ def restore(model, checkpoint_dir):
     freshly initialized weights. What else the checkpoint holds (optimizer
     state, a training head) is left behind and counted.
     """
+    checkpoint = tf.train.Checkpoint(model=model)
+    untracked = _untracked_variables(checkpoint, model)
+    if untracked:
+        raise ExportError(
+            f"{len(untracked)} variables of the model are invisible to tf.train.Checkpoint, "
+            f"so no checkpoint restores them ({', '.join(untracked[:5])}); keep layers in "
+            "attributes, not in Python lists"
+        )
     path = tf.train.latest_checkpoint(str(checkpoint_dir))
     if path is None:
         raise ExportError(f"no checkpoint found in {checkpoint_dir}")
     try:
-        status = tf.train.Checkpoint(model=model).read(path)
+        status = checkpoint.read(path)
         status.assert_existing_objects_matched()
     except (AssertionError, ValueError) as error:
         unmatched = _unrestored(model, path)
@@ -112,6 +121,15 @@ def restore(model, checkpoint_dir):
         if top not in ("model", "save_counter", "_CHECKPOINTABLE_OBJECT_GRAPH"):
             left_behind[top] = left_behind.get(top, 0) + 1
     return Restored(path, len(model.variables), left_behind)
+
+
+def _untracked_variables(checkpoint, model):
+    """Names of the model's variables that `checkpoint` does not reach (and so never restores)."""
+    reachable = {id(trackable) for trackable in tf.train.TrackableView(checkpoint).descendants()}
+    return [
+        variable.name for variable in model.variables
+        if id(variable) not in reachable and id(getattr(variable, "value", None)) not in reachable
+    ]
 
 
 def _unrestored(model, path):
@@ -145,7 +163,7 @@ def export_saved_model(checkpoint_dir, export_dir, overwrite=False, versioned=Fa
     model = build_model()
     refuse_python_layers(model)
     restored = restore(model, checkpoint_dir)
-    module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY)
+    module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
     inputs, _ = synthetic_images(4, IMAGE_SIZE, NUM_CLASSES, seed=1)
     expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
 

@@ -3,7 +3,8 @@
 `ReusableModule` implements TensorFlow Hub's "Reusable SavedModels" interface
 around any model that
 
-- is callable as `model(inputs, training=...)` with a Python bool `training`,
+- is callable as `model(inputs, training=..., **hyperparameters)` with a Python
+  bool `training` and Tensor-valued hyperparameters (all optional),
 - has `variables` and `trainable_variables`,
 - has `losses`: its weight-regularization losses, recomputed from the current
   variable values on every access (Keras 3 and tf_keras models do this for
@@ -17,8 +18,9 @@ write no `__call__`, no `training` argument and no `regularization_losses`, so
 
 After `obj = tf.saved_model.load(path)`:
 
-- `obj(inputs, training=False)` returns the model output; both `training`
-  values are traced, for any batch size;
+- `obj(inputs, training=False, **hyperparameters)` returns the model output;
+  every combination of `training` and given hyperparameters is traced, for
+  any batch size;
 - `obj.variables` and `obj.trainable_variables` (a subset) list the weights;
 - `obj.regularization_losses` are zero-argument functions returning scalars;
 - `obj.serve(inputs)` and the `serving_default` signature return
@@ -31,13 +33,15 @@ not on the weights alone; the interface has no place for them and they are not
 exported.
 """
 
+import itertools
+
 import tensorflow as tf
 
 
 class ReusableModule(tf.train.Checkpoint):
     """Wraps a trained model in the reusable SavedModel interface."""
 
-    def __init__(self, model, input_signature, output_key):
+    def __init__(self, model, input_signature, output_key, hyperparameters=None):
         """Traces every function the interface promises.
 
         Args:
@@ -45,16 +49,26 @@ class ReusableModule(tf.train.Checkpoint):
           input_signature: a `tf.TensorSpec` of one input batch; its batch
             dimension should be `None` so that consumers can use any batch size.
           output_key: the name of the output in the serving signature.
+          hyperparameters: `{name: tf.TensorSpec}` of keyword arguments of the
+            model's call that consumers may set; left out, the model's defaults
+            apply.
         """
         super().__init__()
-        self.model = model  # Tracked, so its variables are saved under "model/".
-        self.variables = list(model.variables)
-        self.trainable_variables = list(model.trainable_variables)
+        # The model is captured by the functions, not tracked as an attribute: a
+        # tracked Keras 3 model saves a second, restore-only copy of each variable,
+        # and TFLite then converts the uninitialized copies (NaN outputs).
+        self._call_model = model.__call__
+        self.variables = [_tf_variable(v) for v in model.variables]
+        self.trainable_variables = [_tf_variable(v) for v in model.trainable_variables]
         self.regularization_losses = [
             _regularization_loss(model, index) for index in range(len(model.losses))
         ]
+        hyperparameters = hyperparameters or {}
         for training in (False, True):
-            self.__call__.get_concrete_function(input_signature, training=training)
+            for count in range(len(hyperparameters) + 1):
+                for names in itertools.combinations(hyperparameters, count):
+                    given = {name: hyperparameters[name] for name in names}
+                    self.__call__.get_concrete_function(input_signature, training, **given)
 
         def endpoint(training):
             def call(inputs):
@@ -68,8 +82,13 @@ class ReusableModule(tf.train.Checkpoint):
         self.serve_training = endpoint(training=True)
 
     @tf.function
-    def __call__(self, inputs, training=False):
-        return self.model(inputs, training=training)
+    def __call__(self, inputs, training=False, **hyperparameters):
+        return self._call_model(inputs, training=training, **hyperparameters)
+
+
+def _tf_variable(variable):
+    """The `tf.Variable` behind a Keras 3 variable (tf_keras and tf.Module use them directly)."""
+    return variable if isinstance(variable, tf.Variable) else variable.value
 
 
 def _regularization_loss(model, index):
