@@ -1,0 +1,113 @@
+"""Teams keep many exporters alike: shared defaults, replayed answers, and cruft updates."""
+
+import json
+from pathlib import Path
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import TEMPLATE
+
+BIN = Path(sys.executable).parent
+GIT = ["git", "-c", "user.name=Template CI", "-c", "user.email=ci@example.com"]
+DOC = "assets/docs/acme/models/{name}/1.md"
+
+
+def run(*command, cwd=None):
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{command}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture
+def team_config(tmp_path):
+    """A cookiecutter user config holding a team's defaults and where replays go."""
+    config = tmp_path / "team.yaml"
+    config.write_text(
+        "default_context:\n"
+        "  publisher: acme\n"
+        "  license: mit\n"
+        "  author: ACME Vision Team\n"
+        f"replay_dir: {tmp_path / 'replay'}\n"
+        f"cookiecutters_dir: {tmp_path / 'cookiecutters'}\n"
+    )
+    return config
+
+
+def test_config_file_sets_team_defaults(team_config, tmp_path):
+    run(str(BIN / "cookiecutter"), "--no-input", "--config-file", str(team_config),
+        "-o", str(tmp_path / "out"), str(TEMPLATE), "project_name=Leaf Classifier")
+    project = tmp_path / "out" / "leaf-classifier"
+    doc = (project / DOC.format(name="leaf-classifier")).read_text()
+    assert "<!-- license: mit -->" in doc
+    assert "# Module acme/leaf-classifier/1" in doc
+    assert "ACME Vision Team" in (project / "pyproject.toml").read_text()
+
+
+def test_replay_bakes_the_same_project_again(team_config, tmp_path):
+    cookiecutter = str(BIN / "cookiecutter")
+    run(cookiecutter, "--no-input", "--config-file", str(team_config), "-o", str(tmp_path / "a"),
+        str(TEMPLATE), "project_name=Leaf Features", "model_type=keras_piece",
+        "task=image-feature-vector", "keras_flavour=tf_keras")
+    run(cookiecutter, "--replay", "--config-file", str(team_config), "-o", str(tmp_path / "b"),
+        str(TEMPLATE))
+
+    def tree(root):
+        return {
+            str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        }
+
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert "import tf_keras as keras" in (
+        tmp_path / "b" / "leaf-features" / "src" / "leaf_features" / "model.py"
+    ).read_text()
+
+
+@pytest.fixture
+def template_repo(tmp_path):
+    """This template, committed to a git repository of its own (cruft tracks commits)."""
+    repo = tmp_path / "template"
+    files = run("git", "ls-files", "--cached", "--others", "--exclude-standard", cwd=TEMPLATE)
+    for name in files.splitlines():
+        if (TEMPLATE / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, repo / name)
+    run(*GIT, "init", "-q", "-b", "main", cwd=repo)
+    run(*GIT, "add", "-A", cwd=repo)
+    run(*GIT, "commit", "-q", "-m", "template 0.1.0", cwd=repo)
+    return repo
+
+
+def test_cruft_create_check_update(template_repo, tmp_path):
+    cruft = str(BIN / "cruft")
+    run(cruft, "create", "--no-input", "--output-dir", str(tmp_path / "projects"),
+        "--extra-context", json.dumps({"project_name": "Leaf Classifier", "publisher": "acme"}),
+        str(template_repo))
+    project = tmp_path / "projects" / "leaf-classifier"
+    recorded = json.loads((project / ".cruft.json").read_text())
+    assert recorded["template"] == str(template_repo)
+    assert recorded["context"]["cookiecutter"]["publisher"] == "acme"
+    run(cruft, "check", cwd=project)
+    # The project is a repository of its own, as it would be in real life.
+    run(*GIT, "init", "-q", "-b", "main", cwd=project)
+    run(*GIT, "add", "-A", cwd=project)
+    run(*GIT, "commit", "-q", "-m", "generated", cwd=project)
+
+    # The template moves on: a new version with a changed model doc.
+    cookiecutter_json = template_repo / "cookiecutter.json"
+    cookiecutter_json.write_text(
+        cookiecutter_json.read_text().replace('"__template_version": "0.1.0"',
+                                              '"__template_version": "0.2.0"')
+    )
+    run(*GIT, "commit", "-q", "-am", "template 0.2.0", cwd=template_repo)
+    stale = subprocess.run([cruft, "check"], cwd=project, capture_output=True, text=True)
+    assert stale.returncode != 0, stale.stdout
+
+    run(cruft, "update", "--skip-apply-ask", cwd=project)
+    run(cruft, "check", cwd=project)
+    init = (project / "src" / "leaf_classifier" / "__init__.py").read_text()
+    assert 'TEMPLATE_VERSION = "0.2.0"' in init
+    doc = (project / DOC.format(name="leaf-classifier")).read_text()
+    assert "template 0.2.0" in doc
