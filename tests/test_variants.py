@@ -28,6 +28,7 @@ COMMON_FILES = {
     "assets/docs/my-org/models/image-model/1.md",
     "tests/conftest.py",
     "tests/test_consumers.py",
+    "tests/test_distribute.py",
     "tests/test_export.py",
     "tests/test_model_doc.py",
     "tests/test_pack.py",

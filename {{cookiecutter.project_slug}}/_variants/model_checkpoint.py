@@ -67,10 +67,15 @@ class ConvNet(tf.Module):
         self.conv_kernel = tf.Variable(initializer([3, 3, 3, FILTERS]), name="conv_kernel")
         self.gamma = tf.Variable(tf.ones([FILTERS]), name="gamma")
         self.beta = tf.Variable(tf.zeros([FILTERS]), name="beta")
-        self.moving_mean = tf.Variable(tf.zeros([FILTERS]), trainable=False, name="moving_mean")
-        self.moving_variance = tf.Variable(
-            tf.ones([FILTERS]), trainable=False, name="moving_variance"
-        )
+        # Under a tf.distribute strategy each replica updates its own statistics,
+        # and reading them (to save a checkpoint) averages the replicas.
+        statistic = {
+            "trainable": False,
+            "synchronization": tf.VariableSynchronization.ON_READ,
+            "aggregation": tf.VariableAggregation.MEAN,
+        }
+        self.moving_mean = tf.Variable(tf.zeros([FILTERS]), name="moving_mean", **statistic)
+        self.moving_variance = tf.Variable(tf.ones([FILTERS]), name="moving_variance", **statistic)
         self.dense = Dense(FILTERS, output_size, name="dense")
 
     @property

@@ -1,11 +1,26 @@
 """Train the example model briefly on synthetic data and write a tf.train.Checkpoint.
 
-    python -m {{ cookiecutter.package_name }}.train --checkpoint_dir DIR
+    python -m {{ cookiecutter.package_name }}.train --checkpoint_dir DIR [--strategy mirrored]
 
 The checkpoint holds the model under the key `model` (what `export.py` restores),
 plus the training model and the optimizer state (what resuming training needs
 and the export leaves behind).
+
+Distributed training uses TensorFlow's own engine, `tf.distribute`:
+`--strategy mirrored` trains on all local devices, `--strategy multi_worker`
+on the workers listed in the `TF_CONFIG` environment variable (start the same
+command on every worker; the first worker, or the `chief` task, writes the
+checkpoint). For TPUs, return
+`tf.distribute.TPUStrategy(tf.distribute.cluster_resolver.TPUClusterResolver(tpu=NAME))`
+from `make_strategy`. Whatever trained it, the checkpoint restores on one CPU:
+`export.py` uses no strategy.
 """
+
+import json
+import os
+from pathlib import Path
+import shutil
+import sys
 
 from absl import app, flags
 {% if cookiecutter.keras_flavour == "tf_keras" -%}
@@ -14,6 +29,9 @@ import tf_keras as keras
 {%- else -%}
 import keras
 import tensorflow as tf
+{%- if cookiecutter.model_type == "checkpoint" %}
+import tf_keras
+{%- endif %}
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.data import synthetic_images
@@ -30,61 +48,140 @@ flags.DEFINE_integer("epochs", 2, "Passes over the synthetic data.")
 flags.DEFINE_integer("num_examples", 512, "Synthetic training examples.")
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
+flags.DEFINE_enum(
+    "strategy", "default", ["default", "mirrored", "multi_worker"],
+    "tf.distribute strategy: one device, all local devices, or the workers in TF_CONFIG.",
+)
+
+
+def make_strategy(name):
+    """The `tf.distribute` strategy called `name` (see the module docstring)."""
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+{%- if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" %}
+        # Refused before any worker starts waiting for the others.
+        raise ValueError(
+            "Keras 3's fit does not train under MultiWorkerMirroredStrategy "
+            "(keras-team/keras#20585); use keras_flavour tf_keras or a custom training loop"
+        )
+{%- else %}
+        return tf.distribute.MultiWorkerMirroredStrategy()
+{%- endif %}
+    return tf.distribute.get_strategy()
 {% if cookiecutter.model_type == "checkpoint" %}
 
-def fit(training_model, optimizer, images, labels, epochs, batch_size):
-    """A plain GradientTape loop: the low-level model has no `fit`."""
+def make_optimizer(learning_rate):
+    # tf_keras' optimizers are TensorFlow-native and step plain tf.Variables inside
+    # tf.distribute custom loops; Keras 3's fail there with TensorFlow 2.21
+    # ("You must feed a value for placeholder tensor").
+    return tf_keras.optimizers.Adam(learning_rate)
 
-    @tf.function
-    def train_step(images, labels):
+
+def fit(strategy, training_model, optimizer, images, labels, epochs, batch_size):
+    """A plain GradientTape loop (the low-level model has no `fit`), one step per replica."""
+
+    def replica_step(images, labels):
         with tf.GradientTape() as tape:
             logits = training_model(images, training=True)
             cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
-            loss = tf.reduce_mean(cross_entropy) + tf.add_n(training_model.losses)
+            # Scaled by the global batch, so summing over replicas gives the mean.
+            loss = tf.nn.compute_average_loss(cross_entropy, global_batch_size=batch_size)
+            loss += tf.nn.scale_regularization_loss(tf.add_n(training_model.losses))
         variables = training_model.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    @tf.function
+    def train_step(batch):
+        losses = strategy.run(replica_step, args=batch)
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+
+    options = tf.data.Options()
+    # In-memory data has no files to shard by: each worker takes every n-th batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     for epoch in range(epochs):
-        for batch in dataset.shuffle(len(labels), seed=epoch).batch(batch_size):
-            loss = train_step(*batch)
+        dataset = (
+            tf.data.Dataset.from_tensor_slices((images, labels))
+            .shuffle(len(labels), seed=epoch)
+            .batch(batch_size, drop_remainder=True)
+            .with_options(options)
+        )
+        for batch in strategy.experimental_distribute_dataset(dataset):
+            loss = train_step(batch)
         print(f"epoch {epoch + 1}/{epochs}: loss {float(loss):.4f}")
 {% else %}
 
-def fit(training_model, optimizer, images, labels, epochs, batch_size):
+def make_optimizer(learning_rate):
+    return keras.optimizers.Adam(learning_rate)
+
+
+def fit(strategy, training_model, optimizer, images, labels, epochs, batch_size):
     """Keras `fit`; the regularization losses join the loss by themselves."""
-    training_model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+    with strategy.scope():  # Keras builds its training state in the model's strategy.
+        training_model.compile(
+            optimizer=optimizer,
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
     training_model.fit(images, labels, epochs=epochs, batch_size=batch_size, verbose=2)
 {% endif %}
 
-def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_rate=1e-3, seed=0):
-    """Trains from scratch and returns the path of the checkpoint written."""
+def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_rate=1e-3, seed=0,
+          strategy=None):
+    """Trains from scratch under `strategy` and returns the path of the checkpoint written."""
+    strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(seed)
-    model = build_model()
-    training_model = build_training_model(model)
-    # Keras' Adam also updates the plain tf.Variables of a low-level model.
-    optimizer = keras.optimizers.Adam(learning_rate)
+    with strategy.scope():  # Variables are created where the strategy places them.
+        model = build_model()
+        training_model = build_training_model(model)
+        optimizer = make_optimizer(learning_rate)
     images, labels = synthetic_images(num_examples, IMAGE_SIZE, NUM_CLASSES, seed=seed)
-    fit(training_model, optimizer, images, labels, epochs, batch_size)
+    fit(strategy, training_model, optimizer, images, labels, epochs, batch_size)
     checkpoint = tf.train.Checkpoint(
         model=model, training_model=training_model, optimizer=optimizer
     )
-    return tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=3).save()
+    # Every worker takes part in saving (variables may live on any of them), but
+    # only the chief writes to checkpoint_dir; the others write to scratch space.
+    directory = Path(checkpoint_dir)
+    if not _is_chief(strategy):
+        directory = directory.parent / f".{directory.name}.worker-{_task_id(strategy)}"
+    path = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=3).save()
+    if not _is_chief(strategy):
+        shutil.rmtree(directory, ignore_errors=True)
+    return path
+
+
+def _task_id(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return resolver.task_id if resolver and resolver.task_type else 0
+
+
+def _is_chief(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if not resolver or not resolver.task_type:
+        return True
+    has_chief = "chief" in json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    return resolver.task_type == "chief" or (
+        not has_chief and resolver.task_type == "worker" and resolver.task_id == 0
+    )
 
 
 def main(argv):
     del argv  # Unused.
+    # First: a multi-worker strategy must exist before any other TensorFlow op runs.
+    try:
+        strategy = make_strategy(FLAGS.strategy)
+    except ValueError as error:
+        sys.exit(f"ERROR: {error}")
+    print(f"strategy: {FLAGS.strategy}, replicas in sync: {strategy.num_replicas_in_sync}")
     path = train(
         FLAGS.checkpoint_dir,
         epochs=FLAGS.epochs,
         num_examples=FLAGS.num_examples,
         batch_size=FLAGS.batch_size,
         learning_rate=FLAGS.learning_rate,
+        strategy=strategy,
     )
     print(f"Wrote checkpoint {path}")
 

@@ -1,0 +1,109 @@
+{%- set multi_worker = cookiecutter.model_type == "checkpoint" or cookiecutter.keras_flavour == "tf_keras" -%}
+"""Training under tf.distribute, then exporting on one CPU, gives what the checkpoint holds.
+
+On one machine: MirroredStrategy over two logical CPU devices, and
+MultiWorkerMirroredStrategy with two worker processes on 127.0.0.1.
+"""
+
+{% if multi_worker -%}
+import json
+import socket
+{% endif -%}
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+{% if multi_worker -%}
+import pytest
+{% endif -%}
+import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.export import export_saved_model, restore
+from {{ cookiecutter.package_name }}.model import build_model
+from {{ cookiecutter.package_name }}.verify import inference_outputs
+
+WORKER_TIMEOUT = 300  # Seconds; a worker waiting for a dead peer would otherwise hang.
+
+
+def assert_export_matches_checkpoint(checkpoint_dir, export_dir, images):
+    """The export equals a model restored from the same checkpoint without any strategy."""
+    export_saved_model(checkpoint_dir, export_dir)
+    source = build_model()
+    restore(source, checkpoint_dir)
+    loaded = tf.saved_model.load(str(export_dir))
+    np.testing.assert_array_equal(loaded(images).numpy(), inference_outputs(source, images))
+
+
+def test_mirrored_over_two_cpu_devices(tmp_path, env, images):
+    checkpoint_dir = tmp_path / "checkpoints"
+    script = textwrap.dedent(f"""
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        two = [tf.config.LogicalDeviceConfiguration()] * 2
+        tf.config.set_logical_device_configuration(cpu, two)
+        from {{ cookiecutter.package_name }}.train import make_strategy, train
+
+        strategy = make_strategy("mirrored")
+        assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
+        train({str(checkpoint_dir)!r}, epochs=1, num_examples=128, strategy=strategy)
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True,
+        timeout=WORKER_TIMEOUT, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_export_matches_checkpoint(checkpoint_dir, tmp_path / "export", images)
+{% if not multi_worker %}
+
+def test_multi_worker_is_refused_at_once_with_keras_3(tmp_path, env):
+    result = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "--strategy", "multi_worker",
+         "--checkpoint_dir", str(tmp_path / "checkpoints")],
+        env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT, check=False,
+    )
+    assert result.returncode == 1
+    assert "ERROR: Keras 3's fit does not train under MultiWorkerMirroredStrategy" in result.stderr
+    assert not (tmp_path / "checkpoints").exists()
+{% else %}
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def test_multi_worker_with_two_processes(tmp_path, env, images):
+    checkpoint_dir = tmp_path / "checkpoints"
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "{{ cookiecutter.package_name }}.train",
+             "--strategy", "multi_worker", "--checkpoint_dir", str(checkpoint_dir),
+             "--epochs", "1", "--num_examples", "128"],
+            env={**env, "TF_CONFIG": json.dumps({
+                "cluster": cluster, "task": {"type": "worker", "index": index},
+            })},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for index in range(2)
+    ]
+    try:
+        outputs = [worker.communicate(timeout=WORKER_TIMEOUT)[0] for worker in workers]
+    except subprocess.TimeoutExpired:
+        for worker in workers:
+            worker.kill()
+        pytest.fail(f"the workers did not finish within {WORKER_TIMEOUT} s")
+    for worker, output in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, output[-3000:]
+        assert "replicas in sync: 2" in output
+    # The chief wrote the checkpoint; the other worker's scratch copy is gone.
+    assert tf.train.latest_checkpoint(str(checkpoint_dir))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoints"]
+    assert_export_matches_checkpoint(checkpoint_dir, tmp_path / "export", images)
+{% endif %}
