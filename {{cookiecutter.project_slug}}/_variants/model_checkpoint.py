@@ -33,8 +33,9 @@ OUTPUT_KEY = "logits"
 {%- else %}
 OUTPUT_KEY = "feature_vector"
 {%- endif %}
-# Keyword arguments of `model(...)` that consumers may set, as Tensors.
-HYPERPARAMETERS = {"dropout_rate": tf.TensorSpec([], tf.float32, name="dropout_rate")}
+# Keyword arguments of `model(...)` that consumers may set (as Tensors too), with
+# the values training used as their defaults.
+HYPERPARAMETERS = {"dropout_rate": DROPOUT_RATE}
 
 
 class Dense(tf.Module):

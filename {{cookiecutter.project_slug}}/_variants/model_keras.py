@@ -44,8 +44,9 @@ OUTPUT_KEY = "feature_vector"
 # Logits, not probabilities: consumers fine-tune with a from_logits loss.
 OUTPUT_KEY = "logits"
 {%- endif %}
-# Keyword arguments of `model(...)` that consumers may set, as Tensors.
-HYPERPARAMETERS = {"dropout_rate": tf.TensorSpec([], tf.float32, name="dropout_rate")}
+# Keyword arguments of `model(...)` that consumers may set (as Tensors too), with
+# the values training used as their defaults.
+HYPERPARAMETERS = {"dropout_rate": DROPOUT_RATE}
 
 
 class {{ "FeatureExtractor" if piece else "Classifier" }}(keras.Model):

@@ -4,7 +4,7 @@
 around any model that
 
 - is callable as `model(inputs, training=..., **hyperparameters)` with a Python
-  bool `training` and Tensor-valued hyperparameters (all optional),
+  bool `training` and float hyperparameters that may also be Tensors,
 - has `variables` and `trainable_variables`,
 - has `losses`: its weight-regularization losses, recomputed from the current
   variable values on every access (Keras 3 and tf_keras models do this for
@@ -49,41 +49,63 @@ class ReusableModule(tf.train.Checkpoint):
           input_signature: a `tf.TensorSpec` of one input batch; its batch
             dimension should be `None` so that consumers can use any batch size.
           output_key: the name of the output in the serving signature.
-          hyperparameters: `{name: tf.TensorSpec}` of keyword arguments of the
-            model's call that consumers may set; left out, the model's defaults
-            apply.
+          hyperparameters: `{name: default}` of float keyword arguments of the
+            model's call that consumers may set; the defaults should be the
+            values the model was trained with.
         """
         super().__init__()
         # The model is captured by the functions, not tracked as an attribute: a
         # tracked Keras 3 model saves a second, restore-only copy of each variable,
         # and TFLite then converts the uninitialized copies (NaN outputs).
-        self._call_model = model.__call__
         self.variables = [_tf_variable(v) for v in model.variables]
         self.trainable_variables = [_tf_variable(v) for v in model.trainable_variables]
         self.regularization_losses = [
             _regularization_loss(model, index) for index in range(len(model.losses))
         ]
-        hyperparameters = hyperparameters or {}
+        defaults = dict(hyperparameters or {})
+        specs = {name: tf.TensorSpec([], tf.float32, name=name) for name in defaults}
+
+        # The network is traced once per `training` value, with every hyperparameter
+        # a Tensor. Every public function below is a thin call into one of these two
+        # traces, so the SavedModel stores the network twice, not once per function.
+        @tf.function
+        def forward(inputs, training, **values):
+            return model(inputs, training=training, **values)
+
+        def with_defaults(values):
+            return {name: values.get(name, tf.constant(value)) for name, value in defaults.items()}
+
         for training in (False, True):
-            for count in range(len(hyperparameters) + 1):
-                for names in itertools.combinations(hyperparameters, count):
-                    given = {name: hyperparameters[name] for name in names}
-                    self.__call__.get_concrete_function(input_signature, training, **given)
+            forward.get_concrete_function(input_signature, training, **specs)
+
+        @tf.function
+        def call(inputs, training=False, **values):
+            unknown = sorted(set(values) - set(defaults))
+            if unknown:
+                raise TypeError(f"unknown hyperparameters {unknown}; known: {sorted(defaults)}")
+            return forward(inputs, training, **with_defaults(values))
+
+        for training in (False, True):
+            for count in range(len(specs) + 1):
+                for names in itertools.combinations(specs, count):
+                    given = {name: specs[name] for name in names}
+                    call.get_concrete_function(input_signature, training, **given)
+        self.__call__ = call
 
         def endpoint(training):
-            def call(inputs):
+            def serve(inputs):
                 # Signatures check the dtype but not the shape of their inputs.
                 inputs = tf.ensure_shape(inputs, input_signature.shape)
-                return {output_key: model(inputs, training=training)}
+                return {output_key: forward(inputs, training, **with_defaults({}))}
 
-            return tf.function(call, input_signature=[input_signature])
+            return tf.function(serve, input_signature=[input_signature])
 
         self.serve = endpoint(training=False)
         self.serve_training = endpoint(training=True)
 
-    @tf.function
     def __call__(self, inputs, training=False, **hyperparameters):
-        return self._call_model(inputs, training=training, **hyperparameters)
+        """In memory, calls the traced `__call__` function that the SavedModel stores."""
+        return self.__dict__["__call__"](inputs, training, **hyperparameters)
 
 
 def _tf_variable(variable):
