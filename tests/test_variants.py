@@ -16,6 +16,7 @@ COMMON_FILES = {
     "README.md",
     "pyproject.toml",
     "src/image_model/__init__.py",
+    "src/image_model/bench.py",
     "src/image_model/data.py",
     "src/image_model/export.py",
     "src/image_model/model.py",
@@ -27,6 +28,7 @@ COMMON_FILES = {
     "assets/docs/my-org/my-org.md",
     "assets/docs/my-org/models/image-model/1.md",
     "tests/conftest.py",
+    "tests/test_bench.py",
     "tests/test_consumers.py",
     "tests/test_distribute.py",
     "tests/test_export.py",
@@ -89,3 +91,29 @@ def test_generated_test_suite_passes(cookies, variant):
     print(f"{variant_id(variant)}: {summary}")
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
     assert re.search(r"\d+ passed", summary) and "skipped" not in summary, summary
+
+
+def test_every_prompt_reaches_the_project(cookies):
+    """Non-default answers to every free-form prompt, then the suite's interface checks."""
+    answers = {
+        "project_name": "Leaf Lens", "image_size": "32", "publisher": "acme-lab",
+        "model_name": "leaf_lens.v2", "model_version": "3", "license": "mit", "author": "Ann Lee",
+    }
+    result = cookies.bake(extra_context=answers)
+    assert result.exit_code == 0, result.exception
+    project = result.project_path
+    doc = project / "assets/docs/acme-lab/models/leaf_lens.v2/3.md"
+    text = doc.read_text()
+    assert text.startswith("# Module acme-lab/leaf_lens.v2/3\n")
+    assert "<!-- license: mit -->" in text and "<!-- asset-path: leaf_lens.v2-3.tar.gz -->" in text
+    assert "`[batch, 32, 32, 3]`" in text
+    assert (project / "assets/docs/acme-lab/acme-lab.md").is_file()
+    assert "IMAGE_SIZE = 32" in (project / "src/leaf_lens/model.py").read_text()
+    assert "Ann Lee" in (project / "pyproject.toml").read_text()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k",
+         "model_doc or serving_signature or pack"],
+        cwd=project, capture_output=True, text=True, check=False,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]

@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,10 +48,10 @@ def foreign_checkpoint_dir(tmp_path):
 
 
 @pytest.fixture
-def published(checkpoint_dir, tmp_path):
-    """A fresh export of its own, for tests that try to damage it."""
+def published(export_dir, tmp_path):
+    """A copy of the session's export, for tests that try to damage it."""
     target = tmp_path / "exports" / "saved_model"
-    export_saved_model(checkpoint_dir, target)
+    shutil.copytree(export_dir, target)
     return target
 
 
@@ -96,11 +97,11 @@ def test_existing_export_needs_overwrite(checkpoint_dir, published):
     assert [p.name for p in published.parent.iterdir()] == [published.name]
 
 
-def test_versioned_exports_count_up(checkpoint_dir, tmp_path):
+def test_versioned_exports_count_up(checkpoint_dir, export_dir, tmp_path):
     base = tmp_path / "serving"
-    first = export_saved_model(checkpoint_dir, base, versioned=True)
-    second = export_saved_model(checkpoint_dir, base, versioned=True)
-    assert (first.report.path, second.report.path) == (str(base / "1"), str(base / "2"))
+    shutil.copytree(export_dir, base / "1")
+    exported = export_saved_model(checkpoint_dir, base, versioned=True)
+    assert exported.report.path == str(base / "2")
     assert sorted(p.name for p in base.iterdir()) == ["1", "2"]
 
 
@@ -124,8 +125,9 @@ def test_killed_export_leaves_the_previous_one_intact(checkpoint_dir, published,
     assert tree_digest(published) == before
     leftovers = [p.name for p in published.parent.iterdir() if p != published]
     assert all(name.startswith(".staging-") for name in leftovers), leftovers
-    # The next export removes what the killed one left behind.
-    export_saved_model(checkpoint_dir, published, overwrite=True)
+    # The next export, even one refused, first removes what the killed one left behind.
+    with pytest.raises(ExportError, match="--overwrite"):
+        export_saved_model(checkpoint_dir, published)
     assert [p.name for p in published.parent.iterdir()] == [published.name]
 
 

@@ -38,8 +38,8 @@ from {{ cookiecutter.package_name }}.verify import (
 )
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("checkpoint_dir", None, "Directory of the training checkpoint.", required=True)
-flags.DEFINE_string("export_dir", None, "Directory to write the SavedModel to.", required=True)
+flags.DEFINE_string("checkpoint_dir", None, "Directory of the training checkpoint.")
+flags.DEFINE_string("export_dir", None, "Directory to write the SavedModel to.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing export in export_dir.")
 flags.DEFINE_bool(
     "versioned", False,
@@ -163,21 +163,10 @@ def export_saved_model(checkpoint_dir, export_dir, overwrite=False, versioned=Fa
     model = build_model()
     refuse_python_layers(model)
     restored = restore(model, checkpoint_dir)
-    module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
-    inputs, _ = synthetic_images(4, IMAGE_SIZE, NUM_CLASSES, seed=1)
-    expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
-
     # Write beside the target, so publishing is a rename within one file system.
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=export_dir.parent))
     try:
-        tf.saved_model.save(module, str(staging), signatures={"serving_default": module.serve})
-        findings = scan_saved_model(staging)
-        if findings:
-            raise ExportError(f"unsafe op in the SavedModel: {findings[0]}")
-        try:
-            report = verify_in_fresh_process(staging, expected)
-        except VerificationError as error:
-            raise ExportError(f"the written SavedModel failed verification: {error}") from None
+        report, _ = save_verified(model, staging)
         _publish(staging, export_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -188,6 +177,36 @@ def export_saved_model(checkpoint_dir, export_dir, overwrite=False, versioned=Fa
             exported, archive=str(archive), sha256=pack_saved_model(export_dir, archive)
         )
     return exported
+
+
+def save_verified(model, path, on_stage=lambda stage: None):
+    """Saves `model` to the empty directory `path`, then scans and verifies what was written.
+
+    `on_stage(name)` is called as each stage ends: "trace", "expectations",
+    "save", "scan", "verify" (`bench.py` times them).
+
+    Returns:
+      (the verification `Report`, the `Expectations` it checked).
+    Raises:
+      ExportError: the SavedModel holds an unsafe op or fails verification.
+    """
+    module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
+    on_stage("trace")
+    inputs, _ = synthetic_images(4, IMAGE_SIZE, NUM_CLASSES, seed=1)
+    expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
+    on_stage("expectations")
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    on_stage("save")
+    findings = scan_saved_model(path)
+    if findings:
+        raise ExportError(f"unsafe op in the SavedModel: {findings[0]}")
+    on_stage("scan")
+    try:
+        report = verify_in_fresh_process(path, expected)
+    except VerificationError as error:
+        raise ExportError(f"the written SavedModel failed verification: {error}") from None
+    on_stage("verify")
+    return report, expected
 
 
 def _next_version(base):
@@ -250,4 +269,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    # Required only here, so that importing this module defines no required flags.
+    flags.mark_flags_as_required(["checkpoint_dir", "export_dir"])
     app.run(main)

@@ -43,7 +43,7 @@ from {{ cookiecutter.package_name }}.model import (
 )
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("checkpoint_dir", None, "Where to write the checkpoint.", required=True)
+flags.DEFINE_string("checkpoint_dir", None, "Where to write the checkpoint.")
 flags.DEFINE_integer("epochs", 2, "Passes over the synthetic data.")
 flags.DEFINE_integer("num_examples", 512, "Synthetic training examples.")
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
@@ -187,4 +187,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    # Required only here, so that importing this module defines no required flags.
+    flags.mark_flags_as_required(["checkpoint_dir"])
     app.run(main)

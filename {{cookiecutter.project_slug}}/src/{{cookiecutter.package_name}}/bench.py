@@ -1,0 +1,399 @@
+{%- set keras3 = cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" -%}
+{%- set tf_keras = cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "tf_keras" -%}
+"""Measure what the reusable export costs against the plain SavedModel of this model type.
+
+    python -m {{ cookiecutter.package_name }}.bench [--repeats N] [--calls N] [--batch_sizes 1,32] [--json PATH]
+
+Everything runs in one process on the model of `model.py`, with fresh weights
+(speed and size do not depend on their values). The baseline is the plain
+export of this model type:
+{%- if keras3 %} Keras 3's `model.export(dir)`.
+{%- elif tf_keras %} tf_keras' `model.save(dir, include_optimizer=False)`.
+{%- else %} a bare `tf.saved_model.save(model, dir)`.
+{%- endif %}
+
+- Export time: what `export.export_saved_model` does minus the checkpoint
+  restore (trace the `ReusableModule`, record the expected outputs, save, scan,
+  verify in a fresh process), and the same without the expectations, scan and
+  verification, against the baseline. One unmeasured export of each first, so
+  one-time costs of the process (lazy imports, AutoGraph conversion) fall on
+  neither side.
+- Load time: `tf.saved_model.load` of ours against the baseline.
+- Latency: the loaded `__call__` against the in-memory model run as a
+  `tf.function` with the export's input signature: the same graph, with the
+  same undefined batch dimension, optimized by Grappler alike, so the ratio is
+  the price of loading alone. The median of many calls after warm-up; the
+  calls of all contenders interleaved, so that drift in the machine's speed
+  hits them alike. Shown beside it: the `serving_default` signature, the
+  loaded baseline, the in-memory model traced for each batch shape (what
+  Keras' `predict` runs at a fixed batch size) and run eagerly (in a pass of
+  its own).
+- Size: the bytes of the exported directory against the raw bytes of the
+  model's variables.
+
+The table gives every ratio with the absolute figures beside it, and whether
+each target is met. `benchmark` returns the figures as a dict (the same as
+`--json` writes), `format_results` prints them.
+"""
+
+import json
+import os
+from pathlib import Path
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from absl import app, flags, logging
+import numpy as np
+import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.data import synthetic_images
+from {{ cookiecutter.package_name }}.export import save_verified
+from {{ cookiecutter.package_name }}.model import (
+    HYPERPARAMETERS,
+    IMAGE_SIZE,
+    INPUT_SIGNATURE,
+    NUM_CLASSES,
+    OUTPUT_KEY,
+    build_model,
+)
+from {{ cookiecutter.package_name }}.reusable import ReusableModule
+from {{ cookiecutter.package_name }}.verify import verify_saved_model
+
+FLAGS = flags.FLAGS
+flags.DEFINE_integer("repeats", 3, "Measured exports and loads of each kind (medians are shown).")
+flags.DEFINE_integer("calls", 100, "Measured calls per contender and batch size.")
+flags.DEFINE_integer("warmup", 10, "Unmeasured calls per contender and batch size before those.")
+flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes at which latency is measured.")
+flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
+
+{% if keras3 -%}
+BASELINE = "keras Model.export(dir)"
+{%- elif tf_keras -%}
+BASELINE = "tf_keras Model.save(dir, include_optimizer=False)"
+{%- else -%}
+BASELINE = "tf.saved_model.save(model, dir)"
+{%- endif %}
+
+# The ratio ours / reference each target allows.
+LATENCY_TARGET = 1.05
+SIZE_TARGET = 1.10
+EXPORT_TARGET = 2.0
+
+# The stages of a verified export, in the order `export_saved_model` runs them.
+STAGES = {
+    "trace": "trace ReusableModule",
+    "expectations": "record the in-memory outputs",
+    # It traces every function again: TensorFlow keys its trace cache on whether a
+    # save is in progress, so the traces of ReusableModule.__init__ are not reused.
+    "save": "tf.saved_model.save (retraces)",
+    "scan": "scan the graph",
+    "verify": "verify in a fresh process",
+}
+
+
+def save_baseline(model, path):
+    """Writes the plain SavedModel of this model type to `path`."""
+{%- if keras3 %}
+    model.export(str(path), verbose=False)
+{%- elif tf_keras %}
+    model.save(str(path), include_optimizer=False)
+{%- else %}
+    tf.saved_model.save(model, str(path))
+{%- endif %}
+
+
+def baseline_call(loaded):
+    """The inference function of the loaded baseline, or None if it has none."""
+{%- if keras3 %}
+    return loaded.serve
+{%- elif tf_keras %}
+    return lambda images: loaded(images, training=False)
+{%- else %}
+    del loaded  # A bare tf.Module saves no function: its __call__ is not a tf.function.
+    return None
+{%- endif %}
+
+
+def export_reusable(model, path):
+    """Runs the stages of `export.save_verified` on `model`, each timed.
+
+    Returns `({stage: seconds}, the Expectations checked)`.
+    """
+    stages = {}
+    start = time.perf_counter()
+
+    def lap(stage):
+        nonlocal start
+        now = time.perf_counter()
+        stages[stage] = now - start
+        start = now
+
+    _, expected = save_verified(model, path, on_stage=lap)
+    return stages, expected
+
+
+def save_unverified(model, path):
+    """The reusable export without the expectations, scan and verification."""
+    module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+
+
+def timed(function, *args):
+    """Seconds `function(*args)` takes."""
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+
+
+def python_startup_seconds():
+    """Seconds a new Python process takes to import TensorFlow: the floor of any fresh process."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import tensorflow"], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def directory_bytes(path):
+    return sum(file.stat().st_size for file in Path(path).rglob("*") if file.is_file())
+
+
+def median_latencies(functions, images, calls, warmup):
+    """Median seconds per call of each of `functions` on `images`.
+
+    Each call ends by copying its result to NumPy, so that it is complete when
+    the clock stops; all contenders pay the same copy.
+    """
+    for function in functions.values():
+        for _ in range(warmup):
+            function(images)
+    seconds = {name: [] for name in functions}
+    names, shuffle = list(functions), random.Random(0).shuffle
+    # Interleaved, one call of each in turn, so that a slow spell of the machine hits
+    # all alike; in a new order each turn, so that no contender always follows the
+    # same one (a call can be slower after some others).
+    for _ in range(calls):
+        shuffle(names)
+        for name in names:
+            seconds[name].append(timed(functions[name], images))
+    return {name: statistics.median(values) for name, values in seconds.items()}
+
+
+def row(key, label, ours, reference, unit, target=None):
+    """One line of the table: `ours / reference`, and whether it is within `target`."""
+    ratio = ours / reference
+    return {
+        "key": key, "label": label, "ours": ours, "reference": reference, "unit": unit,
+        "ratio": ratio, "target": target, "met": None if target is None else ratio <= target,
+    }
+
+
+def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
+    """Measures export, load, latency and size; returns the results as a JSON-ready dict."""
+    if repeats < 1 or calls < 1:
+        raise ValueError("repeats and calls must be at least 1")
+    model = build_model()
+    variable_bytes = sum(np.asarray(variable).nbytes for variable in model.variables)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        # Warm-up: one export of each, unmeasured (see the module docstring).
+        save_unverified(model, scratch / "warm-ours")
+        save_baseline(model, scratch / "warm-baseline")
+
+        ours_stages, baseline_seconds, startup, in_process = [], [], [], []
+        for repeat in range(repeats):
+            ours_dir, baseline_dir = scratch / f"ours-{repeat}", scratch / f"baseline-{repeat}"
+            # Alternating which goes first, for the same reason calls are interleaved.
+            if repeat % 2:
+                baseline_seconds.append(timed(save_baseline, model, baseline_dir))
+            stages, expected = export_reusable(model, ours_dir)
+            ours_stages.append(stages)
+            if not repeat % 2:
+                baseline_seconds.append(timed(save_baseline, model, baseline_dir))
+            # What the fresh-process verification spends, taken apart.
+            startup.append(python_startup_seconds())
+            in_process.append(timed(verify_saved_model, ours_dir, expected))
+
+        ours_bytes, baseline_bytes = directory_bytes(ours_dir), directory_bytes(baseline_dir)
+        graph_bytes = (ours_dir / "saved_model.pb").stat().st_size
+        checkpoint_bytes = directory_bytes(ours_dir / "variables")
+
+        for path in (ours_dir, baseline_dir):  # Warm-up, as for exports.
+            tf.saved_model.load(str(path))
+        ours_load, baseline_load = [], []
+        for _ in range(repeats):
+            ours_load.append(timed(tf.saved_model.load, str(ours_dir)))
+            baseline_load.append(timed(tf.saved_model.load, str(baseline_dir)))
+        ours_loaded = tf.saved_model.load(str(ours_dir))
+        baseline_loaded = tf.saved_model.load(str(baseline_dir))
+
+        # The fair in-memory reference: the same graph as Keras' predict and the
+        # export run, with the export's input signature (any batch size).
+        in_graph = tf.function(
+            lambda images: model(images, training=False), input_signature=[INPUT_SIGNATURE]
+        )
+        # Traced for each batch shape instead (what `predict` runs at a fixed batch size):
+        # shown beside, as the price of the export's undefined batch dimension.
+        in_graph_per_shape = tf.function(lambda images: model(images, training=False))
+        serving, input_name = ours_loaded.signatures["serving_default"], INPUT_SIGNATURE.name
+        contenders = {
+            "loaded": lambda images: ours_loaded(images).numpy(),
+            # By keyword, as TF Serving does: a positional call takes a slower path
+            # (twice the time at batch 32 on TF 2.21).
+            "serving": lambda images: serving(**{input_name: images})[OUTPUT_KEY].numpy(),
+            "tf_function": lambda images: in_graph(images).numpy(),
+            "per_shape": lambda images: in_graph_per_shape(images).numpy(),
+        }
+        baseline_function = baseline_call(baseline_loaded)
+        if baseline_function is not None:
+            contenders["baseline"] = lambda images: np.asarray(baseline_function(images))
+        # Eager in a pass of its own, beside the tf.function again: interleaved with
+        # the graph contenders, its many small ops slowed them all (by 10 to 30% at
+        # batch 1 on a 2-core machine) and blurred their ratios.
+        eager = {
+            "eager": lambda images: model(images, training=False).numpy(),
+            "eager_reference": contenders["tf_function"],
+        }
+        latencies = {}
+        for batch_size in batch_sizes:
+            images, _ = synthetic_images(batch_size, IMAGE_SIZE, NUM_CLASSES, seed=2)
+            images = tf.constant(images)
+            latencies[batch_size] = {
+                **median_latencies(contenders, images, calls, warmup),
+                **median_latencies(eager, images, calls, warmup),
+            }
+
+    stages = {
+        stage: statistics.median(run[stage] for run in ours_stages) for stage in STAGES
+    }
+    verified = statistics.median(sum(run.values()) for run in ours_stages)
+    unverified = statistics.median(run["trace"] + run["save"] for run in ours_stages)
+    baseline = statistics.median(baseline_seconds)
+    rows = [
+        row("export_verified", "export with verification / baseline export",
+            verified, baseline, "s", EXPORT_TARGET),
+        row("export_unverified", "export without verification / baseline export",
+            unverified, baseline, "s"),
+        row("load", "tf.saved_model.load: ours / baseline",
+            statistics.median(ours_load), statistics.median(baseline_load), "s"),
+    ]
+    for batch_size, seconds in latencies.items():
+        reference = seconds["tf_function"]
+        rows.append(row(f"latency_b{batch_size}",
+                        f"batch {batch_size}: loaded __call__ / in-memory tf.function",
+                        seconds["loaded"], reference, "ms", LATENCY_TARGET))
+        rows.append(row(f"serving_b{batch_size}",
+                        f"batch {batch_size}: loaded serving_default / in-memory tf.function",
+                        seconds["serving"], reference, "ms"))
+        rows.append(row(f"per_shape_b{batch_size}",
+                        f"batch {batch_size}: in-memory tf.function per shape / tf.function",
+                        seconds["per_shape"], reference, "ms"))
+        rows.append(row(f"eager_b{batch_size}",
+                        f"batch {batch_size}: in-memory eager / in-memory tf.function",
+                        seconds["eager"], seconds["eager_reference"], "ms"))
+        if "baseline" in seconds:
+            rows.append(row(f"baseline_latency_b{batch_size}",
+                            f"batch {batch_size}: loaded baseline / in-memory tf.function",
+                            seconds["baseline"], reference, "ms"))
+    rows.append(row("size", "artifact bytes / variable bytes",
+                    ours_bytes, variable_bytes, "bytes", SIZE_TARGET))
+    rows.append(row("baseline_size", "baseline artifact bytes / variable bytes",
+                    baseline_bytes, variable_bytes, "bytes"))
+    return {
+        "package": __package__,
+        "model_type": "{{ cookiecutter.model_type }}",
+        "keras_flavour": "{{ cookiecutter.keras_flavour if cookiecutter.model_type != 'checkpoint' else 'none' }}",
+        "baseline": BASELINE,
+        "tensorflow": tf.__version__,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "repeats": repeats,
+        "calls": calls,
+        "warmup": warmup,
+        "num_variables": len(model.variables),
+        "rows": rows,
+        "export_stages": stages,
+        "verify_parts": {
+            "python_and_tensorflow_import": statistics.median(startup),
+            "load_and_check_in_process": statistics.median(in_process),
+        },
+        "artifact_parts": {
+            "saved_model.pb": graph_bytes,
+            "variables/": checkpoint_bytes,
+            "other": ours_bytes - graph_bytes - checkpoint_bytes,
+        },
+    }
+
+
+def _figure(value, unit):
+    if unit == "bytes":
+        return f"{value:,.0f} B"
+    if unit == "ms":
+        return f"{value * 1000:.3f} ms"  # Latencies are measured in seconds too.
+    return f"{value:.3f} s"
+
+
+def format_results(results):
+    """The results of `benchmark` as a readable table and breakdowns."""
+    width = max(len(row["label"]) for row in results["rows"])
+    lines = [
+        f"{results['package']} ({results['model_type']}, {results['keras_flavour']}): "
+        f"{results['num_variables']} variables; baseline: {results['baseline']}",
+        f"medians of {results['repeats']} exports and loads and of {results['calls']} calls "
+        f"(after {results['warmup']} warm-up calls); TensorFlow {results['tensorflow']}, "
+        f"{results['cpus']} CPUs",
+        "",
+        f"{'measure':<{width}}  {'ours':>14}  {'reference':>14}  {'ratio':>7}  "
+        f"{'target':>6}  met",
+    ]
+    for row in results["rows"]:
+        target = f"{row['target']:.2f}" if row["target"] is not None else "-"
+        met = {True: "yes", False: "NO", None: "-"}[row["met"]]
+        lines.append(
+            f"{row['label']:<{width}}  {_figure(row['ours'], row['unit']):>14}  "
+            f"{_figure(row['reference'], row['unit']):>14}  {row['ratio']:>7.2f}  "
+            f"{target:>6}  {met}"
+        )
+    stages = results["export_stages"]
+    total = sum(stages.values())
+    lines += ["", f"Where the verified export's time goes (medians, {total:.3f} s in all):"]
+    lines += [
+        f"  {STAGES[stage]:<30} {seconds:8.3f} s  {seconds / total:6.1%}"
+        for stage, seconds in stages.items()
+    ]
+    parts = results["verify_parts"]
+    lines.append(
+        f"  (the fresh-process verify, measured apart: starting Python and importing TensorFlow "
+        f"{parts['python_and_tensorflow_import']:.3f} s; loading and checking in this process "
+        f"{parts['load_and_check_in_process']:.3f} s)"
+    )
+    sizes = results["artifact_parts"]
+    total = sum(sizes.values())
+    lines += ["", f"Where the artifact's {total:,} bytes go:"]
+    lines += [
+        f"  {part:<30} {size:>14,} B  {size / total:6.1%}" for part, size in sizes.items()
+    ]
+    missed = [row["key"] for row in results["rows"] if row["met"] is False]
+    lines += ["", f"targets missed: {', '.join(missed)}" if missed else "all targets met"]
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv  # Unused.
+    # The savers log every file they write at INFO: the table is this command's output.
+    logging.set_verbosity(logging.WARNING)
+    results = benchmark(
+        repeats=FLAGS.repeats, calls=FLAGS.calls, warmup=FLAGS.warmup,
+        batch_sizes=[int(size) for size in FLAGS.batch_sizes],
+    )
+    print(format_results(results))
+    if FLAGS.json:
+        Path(FLAGS.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,66 @@
+"""The benchmark command runs and reports every measure; how fast anything is, is not tested here.
+
+Speed is measured by `python -m {{ cookiecutter.package_name }}.bench` on a quiet machine, never
+asserted in a test suite that shares the machine with other work.
+"""
+
+import json
+
+import pytest
+
+BATCH_SIZES = (1, 2)
+{% if cookiecutter.model_type == "checkpoint" -%}
+# A bare tf.saved_model.save of a tf.Module saves no function to call: no baseline latency.
+PER_BATCH = ["latency", "serving", "per_shape", "eager"]
+{%- else -%}
+PER_BATCH = ["latency", "serving", "per_shape", "eager", "baseline_latency"]
+{%- endif %}
+EXPECTED_ROWS = [
+    "export_verified", "export_unverified", "load",
+    *(f"{name}_b{size}" for size in BATCH_SIZES for name in PER_BATCH),
+    "size", "baseline_size",
+]
+
+
+@pytest.fixture(scope="module")
+def bench_run(run, tmp_path_factory):
+    """(the results the command wrote as JSON, the table it printed), at the smallest sizes."""
+    path = tmp_path_factory.mktemp("bench") / "results.json"
+    table = run(
+        "bench", "--repeats", 1, "--calls", 2, "--warmup", 1,
+        "--batch_sizes", ",".join(map(str, BATCH_SIZES)), "--json", path,
+    )
+    return json.loads(path.read_text()), table
+
+
+def test_every_measure_is_reported_with_positive_figures(bench_run):
+    results, _ = bench_run
+    rows = {row["key"]: row for row in results["rows"]}
+    assert sorted(rows) == sorted(EXPECTED_ROWS)
+    for row in rows.values():
+        assert row["ours"] > 0 and row["reference"] > 0, row
+        assert row["ratio"] == pytest.approx(row["ours"] / row["reference"])
+        assert row["met"] is (None if row["target"] is None else row["ratio"] <= row["target"])
+    targets = {key: row["target"] for key, row in rows.items() if row["target"] is not None}
+    assert targets == {
+        "export_verified": 2.0, "latency_b1": 1.05, "latency_b2": 1.05, "size": 1.10,
+    }
+
+
+def test_export_time_and_bytes_are_taken_apart(bench_run):
+    results, _ = bench_run
+    stages = results["export_stages"]
+    assert list(stages) == ["trace", "expectations", "save", "scan", "verify"]
+    assert all(seconds > 0 for seconds in stages.values())
+    assert all(seconds > 0 for seconds in results["verify_parts"].values())
+    parts = results["artifact_parts"]
+    assert parts["saved_model.pb"] > 0 and parts["variables/"] > 0
+
+
+def test_the_table_shows_every_measure_and_the_verdict(bench_run):
+    results, table = bench_run
+    for row in results["rows"]:
+        assert row["label"] in table
+    assert "Where the verified export's time goes" in table
+    assert "Where the artifact's" in table
+    assert "targets missed:" in table or "all targets met" in table
