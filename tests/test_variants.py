@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SUPPORTED, variant_id
 
-LEFTOVER_JINJA = re.compile(r"{{ *cookiecutter\.|{%|%}")
+LEFTOVER_JINJA = re.compile(r"{{ *cookiecutter\.|{%")
 
 COMMON_FILES = {
     ".gitignore",
