@@ -67,6 +67,10 @@ def test_export_command_reports_the_verified_artifact(export_run, source_model):
     # The optimizer state (and any training head) stays in the checkpoint, and the report says so.
     assert f"restored:              {variables} variables of `model`" in report
     assert "not exported: " in report and "optimizer (" in report
+{%- if cookiecutter.model_type == "keras_piece" or cookiecutter.task == "image-feature-vector" %}
+    # Only the piece is exported: the classification head it was trained with stays behind.
+    assert "training_model (" in report
+{%- endif %}
 
 
 def test_missing_checkpoint_is_refused(tmp_path):

@@ -18,6 +18,7 @@ import tempfile
 
 from absl import app, flags
 import tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from {{ cookiecutter.package_name }}.data import synthetic_images
 from {{ cookiecutter.package_name }}.model import (
@@ -115,12 +116,45 @@ def restore(model, checkpoint_dir):
         detail = f"unmatched: {', '.join(unmatched[:5])}" if unmatched else str(error)[:500]
         raise ExportError(f"checkpoint {path} does not match the model; {detail}") from None
     status.expect_partial()
-    left_behind = {}
-    for key, _ in tf.train.list_variables(path):
-        top = key.split("/")[0]
-        if top not in ("model", "save_counter", "_CHECKPOINTABLE_OBJECT_GRAPH"):
-            left_behind[top] = left_behind.get(top, 0) + 1
+    keys = _keys_by_root_child(path)
+    exported = keys.pop("model", set())
+    keys.pop("save_counter", None)
+    # Each value left behind is counted once; the optimizer, which also lists the
+    # weights it updates, last.
+    left_behind, counted = {}, set(exported)
+    for name, found in sorted(keys.items(), key=lambda item: item[0] == "optimizer"):
+        if found - counted:
+            left_behind[name] = len(found - counted)
+            counted |= found
     return Restored(path, len(model.variables), left_behind)
+
+
+def _keys_by_root_child(path):
+    """{name: checkpoint keys of the values reachable from the root's child `name`}.
+
+    Read from the checkpoint's object graph, not from key prefixes: a value
+    reachable by several paths (a model's weight, also listed by the optimizer)
+    is stored under only one of them.
+    """
+    reader = tf.train.load_checkpoint(path)
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    found = {}
+    parts = {child.node_id for child in graph.nodes[0].children}
+    for child in graph.nodes[0].children:
+        # Not into the other parts: a training model also holds its optimizer.
+        keys, seen, pending = set(), parts - {child.node_id}, [child.node_id]
+        while pending:
+            node_id = pending.pop()
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            node = graph.nodes[node_id]
+            keys.update(attribute.checkpoint_key for attribute in node.attributes)
+            pending.extend(reference.node_id for reference in node.children)
+            pending.extend(slot.slot_variable_node_id for slot in node.slot_variables)
+        found[child.local_name] = keys
+    return found
 
 
 def _untracked_variables(checkpoint, model):
@@ -134,9 +168,8 @@ def _untracked_variables(checkpoint, model):
 
 def _unrestored(model, path):
     """Names of the model's variables the checkpoint holds no value of the right shape for."""
-    reader = tf.train.load_checkpoint(path)
-    shapes = reader.get_variable_to_shape_map()
-    stored = {tuple(shape) for key, shape in shapes.items() if key.startswith("model/")}
+    shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+    stored = {tuple(shapes[key]) for key in _keys_by_root_child(path).get("model", ())}
     return [
         variable.name for variable in model.variables if tuple(variable.shape) not in stored
     ] or ["model/ (the checkpoint's object graph has another structure)"]
