@@ -92,7 +92,7 @@ STAGES = {
     # save is in progress, so the traces of ReusableModule.__init__ are not reused.
     "save": "tf.saved_model.save (retraces)",
     "scan": "scan the graph",
-    "verify": "verify in a fresh process",
+    "verify": "verify (process started first)",
 }
 
 

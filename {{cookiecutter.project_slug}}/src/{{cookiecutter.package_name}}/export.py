@@ -34,8 +34,8 @@ from {{ cookiecutter.package_name }}.reusable import ReusableModule
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.verify import (
     Expectations,
+    FreshProcessVerifier,
     VerificationError,
-    verify_in_fresh_process,
 )
 
 FLAGS = flags.FLAGS
@@ -223,22 +223,23 @@ def save_verified(model, path, on_stage=lambda stage: None):
     Raises:
       ExportError: the SavedModel holds an unsafe op or fails verification.
     """
-    module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
-    on_stage("trace")
-    inputs, _ = synthetic_images(4, IMAGE_SIZE, NUM_CLASSES, seed=1)
-    expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
-    on_stage("expectations")
-    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
-    on_stage("save")
-    findings = scan_saved_model(path)
-    if findings:
-        raise ExportError(f"unsafe op in the SavedModel: {findings[0]}")
-    on_stage("scan")
-    try:
-        report = verify_in_fresh_process(path, expected)
-    except VerificationError as error:
-        raise ExportError(f"the written SavedModel failed verification: {error}") from None
-    on_stage("verify")
+    with FreshProcessVerifier() as verifier:  # Starts now, verifies at the end.
+        module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
+        on_stage("trace")
+        inputs, _ = synthetic_images(4, IMAGE_SIZE, NUM_CLASSES, seed=1)
+        expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
+        on_stage("expectations")
+        tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+        on_stage("save")
+        findings = scan_saved_model(path)
+        if findings:
+            raise ExportError(f"unsafe op in the SavedModel: {findings[0]}")
+        on_stage("scan")
+        try:
+            report = verifier.verify(path, expected)
+        except VerificationError as error:
+            raise ExportError(f"the written SavedModel failed verification: {error}") from None
+        on_stage("verify")
     return report, expected
 
 
