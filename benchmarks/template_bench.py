@@ -262,7 +262,6 @@ def markdown(all_results, args, seconds, load_before):
             continue
         missed = [row["label"] for row in results["rows"] if row["met"] is False]
         lines.append(f"- {name}: {'; '.join(missed) if missed else 'none'}")
-        lines += [f"  - scan finding: {finding}" for finding in results["scan_findings"]]
     return "\n".join(lines) + "\n"
 
 
