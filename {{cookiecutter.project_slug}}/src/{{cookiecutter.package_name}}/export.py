@@ -30,7 +30,7 @@ from {{ cookiecutter.package_name }}.model import (
     build_model,
 )
 from {{ cookiecutter.package_name }}.pack import ARCHIVE_NAME, pack_saved_model
-from {{ cookiecutter.package_name }}.reusable import ReusableModule
+from {{ cookiecutter.package_name }}.reusable import ReusableModule, tf_variable
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.verify import (
     Expectations,
@@ -162,7 +162,7 @@ def _untracked_variables(checkpoint, model):
     reachable = {id(trackable) for trackable in tf.train.TrackableView(checkpoint).descendants()}
     return [
         variable.name for variable in model.variables
-        if id(variable) not in reachable and id(getattr(variable, "value", None)) not in reachable
+        if id(variable) not in reachable and id(tf_variable(variable)) not in reachable
     ]
 
 

@@ -57,8 +57,8 @@ class ReusableModule(tf.train.Checkpoint):
         # The model is captured by the functions, not tracked as an attribute: a
         # tracked Keras 3 model saves a second, restore-only copy of each variable,
         # and TFLite then converts the uninitialized copies (NaN outputs).
-        self.variables = [_tf_variable(v) for v in model.variables]
-        self.trainable_variables = [_tf_variable(v) for v in model.trainable_variables]
+        self.variables = [tf_variable(v) for v in model.variables]
+        self.trainable_variables = [tf_variable(v) for v in model.trainable_variables]
         self.regularization_losses = [
             _regularization_loss(model, index) for index in range(len(model.losses))
         ]
@@ -108,7 +108,7 @@ class ReusableModule(tf.train.Checkpoint):
         return self.__dict__["__call__"](inputs, training, **hyperparameters)
 
 
-def _tf_variable(variable):
+def tf_variable(variable):
     """The `tf.Variable` behind a Keras 3 variable (tf_keras and tf.Module use them directly)."""
     return variable if isinstance(variable, tf.Variable) else variable.value
 
