@@ -21,9 +21,11 @@ SHADOWED = {"tensorflow", "tensorflow_hub", "keras", "tf_keras", "absl", "numpy"
 
 # Which task each model type exports; the model-doc task must say what comes out.
 TASKS = {
-    "keras_full": {"image-classification"},
-    "keras_piece": {"image-feature-vector"},
-    "checkpoint": {"image-classification", "image-feature-vector"},
+    "keras_full": {"image-classification", "text-classification"},
+    "keras_piece": {"image-feature-vector", "text-embedding"},
+    "checkpoint": {
+        "image-classification", "image-feature-vector", "text-classification", "text-embedding",
+    },
 }
 
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 1024
@@ -51,7 +53,14 @@ def problems(answers):
         yield "keras_flavour applies to the Keras model types; model_type 'checkpoint' needs keras3"
 
     size = answers["image_size"]
-    if not re.fullmatch(r"[0-9]+", size) or not MIN_IMAGE_SIZE <= int(size) <= MAX_IMAGE_SIZE:
+    default_size = answers.get("_cookiecutter", {}).get("image_size", size)
+    in_range = re.fullmatch(r"[0-9]+", size) and MIN_IMAGE_SIZE <= int(size) <= MAX_IMAGE_SIZE
+    if task.startswith("text-") and size != default_size:
+        yield (
+            f"image_size applies to image tasks; task {task!r} takes strings, "
+            f"leave it at {default_size}"
+        )
+    elif not in_range:
         yield f"image_size {size!r} must be an integer from {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE}"
 
     # The model-doc handle <publisher>/<model_name>/<version>, as tfhub.dev's validator reads it.

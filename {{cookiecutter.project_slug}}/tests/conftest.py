@@ -12,9 +12,9 @@ import sys
 import pytest
 
 import {{ cookiecutter.package_name }}
-from {{ cookiecutter.package_name }}.data import synthetic_images
+from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.export import restore
-from {{ cookiecutter.package_name }}.model import IMAGE_SIZE, NUM_CLASSES, build_model
+from {{ cookiecutter.package_name }}.model import build_model
 
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
 
@@ -78,7 +78,7 @@ def source_model(checkpoint_dir):
 @pytest.fixture(scope="session")
 def dataset():
     """Images and labels the model was not trained on."""
-    return synthetic_images(32, IMAGE_SIZE, NUM_CLASSES, seed=7)
+    return synthetic_examples(32, seed=7)
 
 
 @pytest.fixture(scope="session")

@@ -51,13 +51,11 @@ from absl import app, flags, logging
 import numpy as np
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.data import synthetic_images
+from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.export import save_verified
 from {{ cookiecutter.package_name }}.model import (
     HYPERPARAMETERS,
-    IMAGE_SIZE,
     INPUT_SIGNATURE,
-    NUM_CLASSES,
     OUTPUT_KEY,
     build_model,
 )
@@ -260,7 +258,7 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
         }
         latencies = {}
         for batch_size in batch_sizes:
-            images, _ = synthetic_images(batch_size, IMAGE_SIZE, NUM_CLASSES, seed=2)
+            images, _ = synthetic_examples(batch_size, seed=2)
             images = tf.constant(images)
             latencies[batch_size] = {
                 **median_latencies(contenders, images, calls, warmup),

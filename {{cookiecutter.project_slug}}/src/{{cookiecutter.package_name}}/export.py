@@ -20,12 +20,10 @@ from absl import app, flags
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
-from {{ cookiecutter.package_name }}.data import synthetic_images
+from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.model import (
     HYPERPARAMETERS,
-    IMAGE_SIZE,
     INPUT_SIGNATURE,
-    NUM_CLASSES,
     OUTPUT_KEY,
     build_model,
 )
@@ -226,7 +224,7 @@ def save_verified(model, path, on_stage=lambda stage: None):
     with FreshProcessVerifier() as verifier:  # Starts now, verifies at the end.
         module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
         on_stage("trace")
-        inputs, _ = synthetic_images(4, IMAGE_SIZE, NUM_CLASSES, seed=1)
+        inputs, _ = synthetic_examples(4, seed=1)
         expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
         on_stage("expectations")
         tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})

@@ -4,7 +4,8 @@
 around any model that
 
 - is callable as `model(inputs, training=..., **hyperparameters)` with a Python
-  bool `training` and float hyperparameters that may also be Tensors,
+  bool `training` and float hyperparameters that may also be Tensors, and
+  returns a Tensor or a dict of Tensors,
 - has `variables` and `trainable_variables`,
 - has `losses`: its weight-regularization losses, recomputed from the current
   variable values on every access (Keras 3 and tf_keras models do this for
@@ -24,9 +25,12 @@ After `obj = tf.saved_model.load(path)`:
 - `obj.variables` and `obj.trainable_variables` (a subset) list the weights;
 - `obj.regularization_losses` are zero-argument functions returning scalars;
 - `obj.serve(inputs)` and the `serving_default` signature return
-  `{output_key: output}` in inference mode (TF Serving, TFLite, Keras 3's
+  `{output_key: output}` (or the model's own dict) in inference mode (TF Serving, TFLite, Keras 3's
   `TFSMLayer(call_endpoint="serve")`), and `obj.serve_training(inputs)` in
   training mode (`TFSMLayer(call_training_endpoint="serve_training")`).
+
+Lookup tables the model holds (a vocabulary, say) are saved with it, and the
+files they are initialized from are copied into the SavedModel's `assets/`.
 
 Activity regularizers and `add_loss` terms depend on the inputs of one call,
 not on the weights alone; the interface has no place for them and they are not
@@ -48,7 +52,8 @@ class ReusableModule(tf.train.Checkpoint):
           model: the trained model (see the module docstring for the contract).
           input_signature: a `tf.TensorSpec` of one input batch; its batch
             dimension should be `None` so that consumers can use any batch size.
-          output_key: the name of the output in the serving signature.
+          output_key: the name of the output in the serving signature, when the
+            model returns a single Tensor.
           hyperparameters: `{name: default}` of float keyword arguments of the
             model's call that consumers may set; the defaults should be the
             values the model was trained with.
@@ -61,6 +66,12 @@ class ReusableModule(tf.train.Checkpoint):
         self.trainable_variables = [tf_variable(v) for v in model.trainable_variables]
         self.regularization_losses = [
             _regularization_loss(model, index) for index in range(len(model.losses))
+        ]
+        # Tables are captured by the traced functions too; tracked here, they are
+        # saved, and the vocabulary files that initialize them become assets.
+        self.resources = [
+            trackable for trackable in tf.train.TrackableView(model).descendants()
+            if isinstance(trackable, tf.saved_model.experimental.TrackableResource)
         ]
         defaults = dict(hyperparameters or {})
         specs = {name: tf.TensorSpec([], tf.float32, name=name) for name in defaults}
@@ -96,7 +107,8 @@ class ReusableModule(tf.train.Checkpoint):
             def serve(inputs):
                 # Signatures check the dtype but not the shape of their inputs.
                 inputs = tf.ensure_shape(inputs, input_signature.shape)
-                return {output_key: forward(inputs, training, **with_defaults({}))}
+                outputs = forward(inputs, training, **with_defaults({}))
+                return outputs if isinstance(outputs, dict) else {output_key: outputs}
 
             return tf.function(serve, input_signature=[input_signature])
 

@@ -10,7 +10,9 @@ download before trusting it; `export.py` runs it on every export.
 It is an allowlist, not a denylist: every op in every function must be one the
 model legitimately computes with. The checkpoint save/restore functions that
 every SavedModel carries (reached from its `saver_def`) may use the file ops
-that saving needs, and nothing else may. If your own model needs an op that is
+that saving needs, and nothing else may. A lookup table may be initialized
+from a file only when that file is one of the SavedModel's own assets (a
+vocabulary, say), never from a path written into the graph. If your own model needs an op that is
 not listed, add it to `MODEL_OPS` after checking what it does.
 
 Exit status: 0 when clean, 1 when an op is refused (each finding on its own line).
@@ -23,24 +25,27 @@ import sys
 from tensorflow.core.protobuf import saved_model_pb2
 
 # Ops of the model's own computation: arithmetic, neural-network kernels, shapes,
-# variables, calls between functions, and random numbers for dropout.
+# variables, calls between functions, random numbers for dropout, and text to
+# token ids (string ops, ragged tensors, lookup tables).
 MODEL_OPS = frozenset({
     "Abs", "Add", "AddN", "AddV2", "ArgMax", "ArgMin", "AssignAddVariableOp",
     "AssignSubVariableOp", "AssignVariableOp", "AvgPool", "BatchMatMulV2", "BiasAdd",
     "BroadcastArgs", "BroadcastTo", "Cast", "Ceil", "ClipByValue", "ConcatV2", "Const",
-    "Conv2D", "Cumsum", "DepthwiseConv2dNative", "Div", "DivNoNan", "Einsum", "Elu",
+    "Conv2D", "Cumsum", "DenseBincount", "DepthwiseConv2dNative", "Div", "DivNoNan", "Einsum", "Elu",
     "EnsureShape", "Equal", "Erf", "Exp", "ExpandDims", "Fill", "Floor", "FloorDiv", "FloorMod",
-    "FusedBatchNormV3", "GatherV2", "Greater", "GreaterEqual", "Identity", "IdentityN", "If",
+    "FusedBatchNormV3", "GatherV2", "Greater", "GreaterEqual", "HashTableV2", "Identity",
+    "IdentityN", "If",
     "L2Loss", "LeakyRelu", "Less", "LessEqual", "Log", "LogSoftmax", "LogicalAnd", "LogicalNot",
-    "LogicalOr", "MatMul", "Max", "MaxPool", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg",
+    "LogicalOr", "LookupTableFindV2", "LookupTableSizeV2", "MatMul", "Max", "MaxPool", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg",
     "NoOp", "NotEqual", "OneHot", "OnesLike", "Pack", "Pad", "PadV2", "PartitionedCall",
-    "Placeholder", "Pow", "Prod", "RandomUniform", "Range", "Rank", "ReadVariableOp", "RealDiv",
+    "Placeholder", "Pow", "Prod", "RaggedTensorToTensor", "RandomUniform", "Range", "Rank",
+    "ReadVariableOp", "RealDiv",
     "Relu", "Relu6", "Reshape", "ResizeBilinear", "ResizeNearestNeighbor", "ResourceGather",
     "Round", "Rsqrt", "Select", "SelectV2", "Selu", "Shape", "Sigmoid", "Sign", "Size", "Slice",
     "Softmax", "Softplus", "Split", "SplitV", "Sqrt", "Square", "SquaredDifference", "Squeeze",
     "StatefulPartitionedCall", "StatelessIf", "StatelessRandomGetKeyCounter",
     "StatelessRandomNormalV2", "StatelessRandomUniformV2", "StatelessWhile", "StopGradient",
-    "StridedSlice", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Unpack", "VarHandleOp",
+    "StridedSlice", "StringLower", "StringSplitV2", "StringToHashBucketFast", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Unpack", "VarHandleOp",
     "VarIsInitializedOp", "While", "ZerosLike",
 })
 
@@ -49,6 +54,9 @@ SAVER_OPS = MODEL_OPS | {
     "DisableCopyOnRead", "MergeV2Checkpoints", "RestoreV2", "SaveV2", "ShardedFilename",
     "StaticRegexFullMatch", "StringJoin",
 }
+
+# Ops that read a file into a lookup table: allowed only on the SavedModel's assets.
+TABLE_FROM_FILE_OPS = frozenset({"InitializeTableFromTextFileV2"})
 
 # Why the most dangerous ops are refused, for a message a reader can act on.
 REASONS = {
@@ -85,6 +93,28 @@ def _called_functions(node):
     return [name for name in names if name]
 
 
+def _asset_arguments(meta_graph, function):
+    """Names of `function`'s arguments that loading binds to the SavedModel's assets."""
+    concrete = meta_graph.object_graph_def.concrete_functions.get(function.signature.name)
+    if concrete is None:
+        return set()
+    bound = list(concrete.bound_inputs)
+    # Bound (captured) inputs are the function's last arguments.
+    captured = function.signature.input_arg[len(function.signature.input_arg) - len(bound):]
+    nodes = meta_graph.object_graph_def.nodes
+    return {
+        argument.name for argument, node_id in zip(captured, bound, strict=True)
+        if nodes[node_id].WhichOneof("kind") == "asset"
+    }
+
+
+def _allowed(node, allowed, asset_arguments):
+    if node.op in allowed:
+        return True
+    # A table read from a file: input 1 is the file name, which must be an asset.
+    return node.op in TABLE_FROM_FILE_OPS and node.input[1].split(":")[0] in asset_arguments
+
+
 def scan_saved_model(path):
     """Returns the `Finding`s of the SavedModel in directory `path` (empty when clean)."""
     saved_model = saved_model_pb2.SavedModel()
@@ -118,10 +148,11 @@ def scan_saved_model(path):
         )
         for name, function in functions.items():
             allowed = SAVER_OPS if name in saver_functions else MODEL_OPS
+            assets = _asset_arguments(meta_graph, function)
             findings.extend(
                 Finding(node.op, node.name, name)
                 for node in function.node_def
-                if node.op not in allowed and node.op not in functions
+                if not _allowed(node, allowed, assets) and node.op not in functions
             )
     return findings
 

@@ -34,13 +34,8 @@ import tf_keras
 {%- endif %}
 {%- endif %}
 
-from {{ cookiecutter.package_name }}.data import synthetic_images
-from {{ cookiecutter.package_name }}.model import (
-    IMAGE_SIZE,
-    NUM_CLASSES,
-    build_model,
-    build_training_model,
-)
+from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.model import build_model, build_training_model
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("checkpoint_dir", None, "Where to write the checkpoint.")
@@ -78,12 +73,12 @@ def make_optimizer(learning_rate):
     return tf_keras.optimizers.Adam(learning_rate)
 
 
-def fit(strategy, training_model, optimizer, images, labels, epochs, batch_size):
+def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size):
     """A plain GradientTape loop (the low-level model has no `fit`), one step per replica."""
 
-    def replica_step(images, labels):
+    def replica_step(inputs, labels):
         with tf.GradientTape() as tape:
-            logits = training_model(images, training=True)
+            logits = training_model(inputs, training=True)
             cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
             # Scaled by the global batch, so summing over replicas gives the mean.
             loss = tf.nn.compute_average_loss(cross_entropy, global_batch_size=batch_size)
@@ -102,7 +97,7 @@ def fit(strategy, training_model, optimizer, images, labels, epochs, batch_size)
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     for epoch in range(epochs):
         dataset = (
-            tf.data.Dataset.from_tensor_slices((images, labels))
+            tf.data.Dataset.from_tensor_slices((inputs, labels))
             .shuffle(len(labels), seed=epoch)
             .batch(batch_size, drop_remainder=True)
             .with_options(options)
@@ -116,7 +111,7 @@ def make_optimizer(learning_rate):
     return keras.optimizers.Adam(learning_rate)
 
 
-def fit(strategy, training_model, optimizer, images, labels, epochs, batch_size):
+def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size):
     """Keras `fit`; the regularization losses join the loss by themselves."""
     with strategy.scope():  # Keras builds its training state in the model's strategy.
         training_model.compile(
@@ -124,7 +119,13 @@ def fit(strategy, training_model, optimizer, images, labels, epochs, batch_size)
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
         )
-    training_model.fit(images, labels, epochs=epochs, batch_size=batch_size, verbose=2)
+    # A tf.data pipeline, not NumPy arrays: Keras 3 cannot batch NumPy strings.
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((inputs, labels))
+        .shuffle(len(labels), seed=0)
+        .batch(batch_size)
+    )
+    training_model.fit(dataset, epochs=epochs, verbose=2)
 {% endif %}
 
 def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_rate=1e-3, seed=0,
@@ -136,8 +137,8 @@ def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_ra
         model = build_model()
         training_model = build_training_model(model)
         optimizer = make_optimizer(learning_rate)
-    images, labels = synthetic_images(num_examples, IMAGE_SIZE, NUM_CLASSES, seed=seed)
-    fit(strategy, training_model, optimizer, images, labels, epochs, batch_size)
+    inputs, labels = synthetic_examples(num_examples, seed=seed)
+    fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
     checkpoint = tf.train.Checkpoint(
         model=model, training_model=training_model, optimizer=optimizer
     )

@@ -24,15 +24,21 @@ class VerificationError(Exception):
     """The SavedModel breaks the reusable interface or differs from the model."""
 
 
+def as_dict(outputs, output_key):
+    """Outputs as `{name: Tensor}`, as the serving signature returns them."""
+    return outputs if isinstance(outputs, dict) else {output_key: outputs}
+
+
 def inference_outputs(model, inputs):
-    """The in-memory model's inference outputs, computed as a graph like the export's.
+    """The in-memory model's inference outputs (NumPy), computed as a graph like the export's.
 
     Eager and graph execution of one model may differ in the last bit (in a
     graph, Grappler fuses ops such as convolution and batch norm); Keras'
     `predict` runs a graph too. Comparing graph with graph makes exact
     equality the right test.
     """
-    return tf.function(lambda batch: model(batch, training=False))(inputs).numpy()
+    outputs = tf.function(lambda batch: model(batch, training=False))(inputs)
+    return tf.nest.map_structure(lambda tensor: tensor.numpy(), outputs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +47,7 @@ class Expectations:
 
     output_key: str
     inputs: np.ndarray
-    outputs: np.ndarray
+    outputs: dict  # Output name -> np.ndarray, as the serving signature names them.
     regularization_losses: np.ndarray
     num_variables: int
     num_trainable_variables: int
@@ -51,21 +57,28 @@ class Expectations:
         return cls(
             output_key=output_key,
             inputs=inputs,
-            outputs=inference_outputs(model, inputs),
+            outputs=as_dict(inference_outputs(model, inputs), output_key),
             regularization_losses=np.array([float(loss) for loss in model.losses]),
             num_variables=len(model.variables),
             num_trainable_variables=len(model.trainable_variables),
         )
 
     def save(self, path):
-        np.savez(path, **dataclasses.asdict(self))
+        values = dataclasses.asdict(self)
+        outputs = {f"outputs/{name}": value for name, value in values.pop("outputs").items()}
+        np.savez(path, **values, **outputs)
 
     @classmethod
     def load(cls, path):
         with np.load(path) as arrays:
             values = {name: arrays[name] for name in arrays.files}
+        outputs = {
+            name.removeprefix("outputs/"): values.pop(name)
+            for name in list(values) if name.startswith("outputs/")
+        }
         return cls(
             output_key=str(values.pop("output_key")),
+            outputs=outputs,
             num_variables=int(values.pop("num_variables")),
             num_trainable_variables=int(values.pop("num_trainable_variables")),
             **values,
@@ -115,13 +128,21 @@ def verify_saved_model(path, expected):
     for name, outputs in [
         ("__call__(inputs)", lambda: loaded(inputs)),
         ("__call__(inputs, training=False)", lambda: loaded(inputs, training=False)),
-        ("serving_default", lambda: loaded.signatures["serving_default"](tf.constant(inputs))[key]),
+        ("serving_default", lambda: loaded.signatures["serving_default"](tf.constant(inputs))),
     ]:
         try:
-            value = outputs().numpy()
+            values = as_dict(outputs(), key)
         except (KeyError, TypeError, ValueError) as error:
             raise VerificationError(f"{name} cannot be called: {_first_line(error)}") from None
-        _check(np.array_equal(value, expected.outputs), f"{name} differs from the model")
+        _check(
+            sorted(values) == sorted(expected.outputs),
+            f"{name} returns {sorted(values)}, the model {sorted(expected.outputs)}",
+        )
+        for output, value in values.items():
+            _check(
+                np.array_equal(value.numpy(), expected.outputs[output]),
+                f"{name} differs from the model in {output!r}",
+            )
     # After the inference checks: a training-mode call updates batch-norm statistics.
     try:
         loaded(inputs, training=True)
@@ -155,18 +176,23 @@ def verify_saved_model(path, expected):
 
     serving = loaded.signatures["serving_default"]
     (spec,) = serving.structured_input_signature[1].values()
-    output = serving.structured_outputs[key]
-    input_dims = ", ".join(str(dim) for dim in ["batch", *spec.shape[1:]])
-    output_dims = ", ".join(str(dim) for dim in ["batch", *output.shape[1:]])
+    outputs = ", ".join(
+        _describe(name, output) for name, output in sorted(serving.structured_outputs.items())
+    )
     return Report(
         path=str(path),
-        signature=f"{spec.name}: {spec.dtype.name}[{input_dims}] -> "
-        f"{key}: {output.dtype.name}[{output_dims}]",
+        signature=f"{_describe(spec.name, spec)} -> {outputs}",
         num_variables=len(loaded.variables),
         num_trainable_variables=len(loaded.trainable_variables),
         regularization_losses=tuple(losses),
         size_bytes=sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()),
     )
+
+
+def _describe(name, spec):
+    """`name: dtype[batch, ...]`."""
+    dims = ", ".join(str(dim) for dim in ["batch", *spec.shape[1:]])
+    return f"{name}: {spec.dtype.name}[{dims}]"
 
 
 class FreshProcessVerifier:
