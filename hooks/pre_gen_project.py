@@ -29,6 +29,9 @@ TASKS = {
 }
 
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 1024
+# cookiecutter.json's default (the context holds only the answers): text tasks
+# take strings, and another answer would be silently ignored.
+DEFAULT_IMAGE_SIZE = "64"
 
 
 def problems(answers):
@@ -53,12 +56,11 @@ def problems(answers):
         yield "keras_flavour applies to the Keras model types; model_type 'checkpoint' needs keras3"
 
     size = answers["image_size"]
-    default_size = answers.get("_cookiecutter", {}).get("image_size", size)
     in_range = re.fullmatch(r"[0-9]+", size) and MIN_IMAGE_SIZE <= int(size) <= MAX_IMAGE_SIZE
-    if task.startswith("text-") and size != default_size:
+    if task.startswith("text-") and size != DEFAULT_IMAGE_SIZE:
         yield (
             f"image_size applies to image tasks; task {task!r} takes strings, "
-            f"leave it at {default_size}"
+            f"leave it at {DEFAULT_IMAGE_SIZE}"
         )
     elif not in_range:
         yield f"image_size {size!r} must be an integer from {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE}"

@@ -11,9 +11,11 @@ CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
 # What each model type can export (the pre-gen hook enforces the same table).
 TASKS = {
-    "keras_full": ["image-classification"],
-    "keras_piece": ["image-feature-vector"],
-    "checkpoint": ["image-classification", "image-feature-vector"],
+    "keras_full": ["image-classification", "text-classification"],
+    "keras_piece": ["image-feature-vector", "text-embedding"],
+    "checkpoint": [
+        "image-classification", "image-feature-vector", "text-classification", "text-embedding",
+    ],
 }
 FLAVOURS = {
     "keras_full": ["keras3", "tf_keras"],

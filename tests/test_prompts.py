@@ -45,6 +45,10 @@ def test_unsupported_combination_is_refused(cookies, capfd, variant):
         ({"image_size": "0"}, "image_size"),
         ({"image_size": "100000"}, "image_size"),
         ({"image_size": "64.5"}, "image_size"),
+        (
+            {"model_type": "checkpoint", "task": "text-embedding", "image_size": "32"},
+            "image_size applies to image tasks; task 'text-embedding' takes strings",
+        ),
     ],
 )
 def test_bad_answer_is_refused_with_one_line(cookies, capfd, context, expected):

@@ -38,13 +38,21 @@ COMMON_FILES = {
     "tests/test_verify.py",
 }
 
+# Only text models tokenize, with a vocabulary shipped beside the model.
+TEXT_FILES = {
+    "src/image_model/tokenizer.py",
+    "src/image_model/vocabulary.txt",
+    "tests/test_vocabulary.py",
+}
+
 
 def files_of(project):
     return {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
 
 
-def test_bakes_exactly_the_expected_files(baked):
-    assert files_of(baked) == COMMON_FILES
+def test_bakes_exactly_the_expected_files(baked, variant):
+    text = variant["task"].startswith("text-")
+    assert files_of(baked) == COMMON_FILES | (TEXT_FILES if text else set())
 
 
 def test_no_unrendered_jinja(baked):
@@ -66,8 +74,10 @@ def test_ruff_passes(baked):
 
 def test_model_type_decides_the_model(baked, variant):
     model = (baked / "src/image_model/model.py").read_text()
+    text = variant["task"].startswith("text-")
+    assert ('INPUT_SIGNATURE = tf.TensorSpec([None], tf.string, name="text")' in model) == text
     if variant["model_type"] == "checkpoint":
-        assert "class ConvNet(tf.Module)" in model
+        assert f"class {'TextNet' if text else 'ConvNet'}(tf.Module)" in model
     else:
         expected = "import tf_keras as keras" if variant["keras_flavour"] == "tf_keras" else (
             "import keras\n"

@@ -77,10 +77,10 @@ def source_model(checkpoint_dir):
 
 @pytest.fixture(scope="session")
 def dataset():
-    """Images and labels the model was not trained on."""
+    """Inputs and labels the model was not trained on."""
     return synthetic_examples(32, seed=7)
 
 
 @pytest.fixture(scope="session")
-def images(dataset):
+def inputs(dataset):
     return dataset[0][:8]

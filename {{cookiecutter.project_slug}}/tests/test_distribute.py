@@ -1,4 +1,5 @@
 {%- set multi_worker = cookiecutter.model_type == "checkpoint" or cookiecutter.keras_flavour == "tf_keras" -%}
+{%- set mirrored = multi_worker or not cookiecutter.task.startswith("text-") -%}
 """Training under tf.distribute, then exporting on one CPU, gives what the checkpoint holds.
 
 On one machine: MirroredStrategy over two logical CPU devices, and
@@ -13,36 +14,44 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
 {% if multi_worker -%}
 import pytest
 {% endif -%}
+{% if mirrored -%}
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.export import export_saved_model, restore
-from {{ cookiecutter.package_name }}.model import build_model
-from {{ cookiecutter.package_name }}.verify import inference_outputs
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
 
+{% endif -%}
 WORKER_TIMEOUT = 300  # Seconds; a worker waiting for a dead peer would otherwise hang.
+{% if mirrored %}
 
-
-def assert_export_matches_checkpoint(checkpoint_dir, export_dir, images):
+def assert_export_matches_checkpoint(checkpoint_dir, export_dir, inputs):
     """The export equals a model restored from the same checkpoint without any strategy."""
     export_saved_model(checkpoint_dir, export_dir)
     source = build_model()
     restore(source, checkpoint_dir)
     loaded = tf.saved_model.load(str(export_dir))
-    np.testing.assert_array_equal(loaded(images).numpy(), inference_outputs(source, images))
+    assert not differing_outputs(loaded(inputs), inference_outputs(source, inputs), OUTPUT_KEY)
+{%- endif %}
 
 
-def test_mirrored_over_two_cpu_devices(tmp_path, env, images):
-    checkpoint_dir = tmp_path / "checkpoints"
-    script = textwrap.dedent(f"""
+def two_cpu_devices_script(body):
+    """Python code that splits the CPU into two logical devices, then runs `body`."""
+    return textwrap.dedent("""
         import tensorflow as tf
 
         cpu = tf.config.list_physical_devices("CPU")[0]
         two = [tf.config.LogicalDeviceConfiguration()] * 2
         tf.config.set_logical_device_configuration(cpu, two)
+    """) + textwrap.dedent(body)
+{% if mirrored %}
+
+def test_mirrored_over_two_cpu_devices(tmp_path, env, inputs):
+    checkpoint_dir = tmp_path / "checkpoints"
+    script = two_cpu_devices_script(f"""
         from {{ cookiecutter.package_name }}.train import make_strategy, train
 
         strategy = make_strategy("mirrored")
@@ -54,7 +63,22 @@ def test_mirrored_over_two_cpu_devices(tmp_path, env, images):
         timeout=WORKER_TIMEOUT, check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert_export_matches_checkpoint(checkpoint_dir, tmp_path / "export", images)
+    assert_export_matches_checkpoint(checkpoint_dir, tmp_path / "export", inputs)
+{%- else %}
+
+def test_mirrored_over_two_devices_is_refused_with_keras_3_text(env):
+    script = two_cpu_devices_script("""
+        from {{ cookiecutter.package_name }}.train import make_strategy
+
+        make_strategy("mirrored")
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True,
+        timeout=WORKER_TIMEOUT, check=False,
+    )
+    assert result.returncode == 1
+    assert "Keras 3's fit cannot split string inputs over several replicas" in result.stderr
+{%- endif %}
 {% if not multi_worker %}
 
 def test_multi_worker_is_refused_at_once_with_keras_3(tmp_path, env):
@@ -78,7 +102,7 @@ def free_ports(count):
     return ports
 
 
-def test_multi_worker_with_two_processes(tmp_path, env, images):
+def test_multi_worker_with_two_processes(tmp_path, env, inputs):
     checkpoint_dir = tmp_path / "checkpoints"
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     workers = [
@@ -105,5 +129,5 @@ def test_multi_worker_with_two_processes(tmp_path, env, images):
     # The chief wrote the checkpoint; the other worker's scratch copy is gone.
     assert tf.train.latest_checkpoint(str(checkpoint_dir))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoints"]
-    assert_export_matches_checkpoint(checkpoint_dir, tmp_path / "export", images)
+    assert_export_matches_checkpoint(checkpoint_dir, tmp_path / "export", inputs)
 {% endif %}

@@ -183,14 +183,19 @@ def test_variables_no_checkpoint_can_reach_are_refused(checkpoint_dir, monkeypat
 
 
 {% endif -%}
-def test_wrong_dtype_and_shape_are_clear_errors(export_dir, images):
+def test_wrong_dtype_and_shape_are_clear_errors(export_dir, inputs):
+    {%- if cookiecutter.task.startswith("text-") %}
+    wrong_dtype, wrong_shape, dtype = tf.range(len(inputs)), inputs[:, None], "string"
+    {%- else %}
+    wrong_dtype, wrong_shape, dtype = inputs.astype("float64"), inputs[:, :-1], "float"
+    {%- endif %}
     loaded = tf.saved_model.load(str(export_dir))
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):
-        loaded(images.astype("float64"))
+        loaded(wrong_dtype)
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):
-        loaded(images[:, :-1])
+        loaded(wrong_shape)
     serving = loaded.signatures["serving_default"]
-    with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a float tensor"):
-        serving(tf.constant(images.astype("float64")))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"expected to be a {dtype} tensor"):
+        serving(tf.constant(wrong_dtype))
     with pytest.raises(tf.errors.InvalidArgumentError, match="not compatible with expected shape"):
-        serving(tf.constant(images[:, :-1]))
+        serving(tf.constant(wrong_shape))

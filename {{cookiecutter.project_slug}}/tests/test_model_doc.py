@@ -12,6 +12,9 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 
+# What the doc's example snippets call the input batch.
+INPUTS_NAME = "{{ "texts" if cookiecutter.task.startswith("text-") else "images" }}"
+
 DOCS = Path(__file__).resolve().parents[1] / "assets" / "docs"
 PUBLISHER, MODEL_NAME, VERSION = (
     "{{ cookiecutter.publisher }}", "{{ cookiecutter.model_name }}", "{{ cookiecutter.model_version }}"
@@ -24,7 +27,7 @@ OPTIONAL = {
     "network-architecture", "colab", "dataset", "language", "license", "interactive-visualizer",
 }
 REPEATABLE = {"dataset", "language", "task", "network-architecture"}
-TASKS = {"image-classification", "image-feature-vector"}
+TASKS = {"image-classification", "image-feature-vector", "text-classification", "text-embedding"}
 LICENSES = {
     "apache-2.0", "bsd-2-clause", "bsd-3-clause", "gpl-2.0", "gpl-3.0", "lgpl-2.0", "lgpl-2.1",
     "lgpl-3.0", "mit", "mpl-2.0", "cddl-1.0", "epl-2.0", "cc-by-nc-4.0", "cc-by-sa-4.0", "custom",
@@ -87,15 +90,21 @@ def test_body_has_the_sections_consumers_need(model_doc):
     assert f"### Version {VERSION}" in body
 
 
+def shape_text(shape):
+    return "`[" + ", ".join(str(dim) for dim in ["batch", *shape[1:]]) + "]`"
+
+
 def test_inputs_and_outputs_match_the_model(model_doc, export_dir):
     _, _, _, body = model_doc
-    height, width, channels = INPUT_SIGNATURE.shape[1:]
-    assert f"`[batch, {height}, {width}, {channels}]`" in body
-    assert INPUT_SIGNATURE.dtype.name in body
+    section = body.split("## Inputs and outputs", 1)[1].split("\n## ", 1)[0]
+    assert shape_text(INPUT_SIGNATURE.shape) in section
+    assert INPUT_SIGNATURE.dtype.name in section
+    assert f"takes `{INPUT_SIGNATURE.name}`" in section
     signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
-    output = signature.structured_outputs[OUTPUT_KEY]
-    assert f"`[batch, {output.shape[-1]}]`" in body
-    assert f'"{OUTPUT_KEY}"' in body
+    assert OUTPUT_KEY in signature.structured_outputs
+    for name, output in signature.structured_outputs.items():
+        assert shape_text(output.shape) in section, name
+        assert f'"{name}"' in section
 
 
 def example_snippets():
@@ -113,9 +122,9 @@ def test_every_consumer_has_an_example():
 
 @pytest.mark.parametrize("index", range(len(example_snippets())))
 def test_example_snippet_runs(index, export_dir, dataset):
-    images, labels = dataset
+    inputs, labels = dataset
     code = example_snippets()[index].replace("path/to/saved_model", str(export_dir))
-    namespace = {"images": images, "labels": labels}
+    namespace = {INPUTS_NAME: inputs, "labels": labels}
     exec(compile(code, f"{MODEL_DOC.name} example {index + 1}", "exec"), namespace)
     if "outputs" in namespace:
-        assert np.asarray(namespace["outputs"]).shape[0] == len(images)
+        assert np.asarray(namespace["outputs"]).shape[0] == len(inputs)

@@ -16,8 +16,8 @@ from {{ cookiecutter.package_name }}.verify import (
 
 
 @pytest.fixture(scope="module")
-def expected(source_model, images):
-    return Expectations.of_model(source_model, images, OUTPUT_KEY)
+def expected(source_model, inputs):
+    return Expectations.of_model(source_model, inputs, OUTPUT_KEY)
 
 
 def test_our_export_passes(export_dir, expected):
@@ -26,8 +26,11 @@ def test_our_export_passes(export_dir, expected):
 
 
 def test_outputs_off_by_one_ulp_are_refused(export_dir, expected):
-    nudged = np.nextafter(expected.outputs, np.inf)
-    with pytest.raises(VerificationError, match=r"__call__\(inputs\) differs from the model"):
+    nudged = dict(expected.outputs)
+    nudged[OUTPUT_KEY] = np.nextafter(nudged[OUTPUT_KEY], np.inf)
+    with pytest.raises(
+        VerificationError, match=rf"__call__\(inputs\) differs from the model in {OUTPUT_KEY}$"
+    ):
         verify_in_fresh_process(export_dir, dataclasses.replace(expected, outputs=nudged))
 
 
@@ -37,14 +40,14 @@ def test_missing_variables_are_refused(export_dir, expected):
         verify_in_fresh_process(export_dir, more)
 
 
-def test_untraced_training_mode_is_refused(source_model, images, tmp_path):
+def test_untraced_training_mode_is_refused(source_model, inputs, tmp_path):
     """A SavedModel whose __call__ was traced for inference only, as a hand-written one might be."""
     module = ReusableModule(source_model, INPUT_SIGNATURE, OUTPUT_KEY)
     module.__call__ = tf.function(
-        lambda inputs, training=False: source_model(inputs, training=training)
+        lambda batch, training=False: source_model(batch, training=training)
     )
     module.__call__.get_concrete_function(INPUT_SIGNATURE)
     tf.saved_model.save(module, str(tmp_path), signatures={"serving_default": module.serve})
-    expected = Expectations.of_model(source_model, images, OUTPUT_KEY)
+    expected = Expectations.of_model(source_model, inputs, OUTPUT_KEY)
     with pytest.raises(VerificationError, match="training=True"):
         verify_in_fresh_process(tmp_path, expected)

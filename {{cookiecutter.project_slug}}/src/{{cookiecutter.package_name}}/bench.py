@@ -1,5 +1,6 @@
 {%- set keras3 = cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" -%}
 {%- set tf_keras = cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "tf_keras" -%}
+{%- set keras3_text = keras3 and cookiecutter.task.startswith("text-") -%}
 """Measure what the reusable export costs against the plain SavedModel of this model type.
 
     python -m {{ cookiecutter.package_name }}.bench [--repeats N] [--calls N] [--batch_sizes 1,32] [--json PATH]
@@ -7,7 +8,10 @@
 Everything runs in one process on the model of `model.py`, with fresh weights
 (speed and size do not depend on their values). The baseline is the plain
 export of this model type:
-{%- if keras3 %} Keras 3's `model.export(dir)`.
+{%- if keras3_text %} Keras 3's `ExportArchive` with the tokenizer's
+lookup table tracked by hand (`model.export(dir)` refuses the model: it tracks
+the variables, not the table, and saving stops at the "untracked resource").
+{%- elif keras3 %} Keras 3's `model.export(dir)`.
 {%- elif tf_keras %} tf_keras' `model.save(dir, include_optimizer=False)`.
 {%- else %} a bare `tf.saved_model.save(model, dir)`.
 {%- endif %}
@@ -48,6 +52,9 @@ import tempfile
 import time
 
 from absl import app, flags, logging
+{%- if keras3_text %}
+import keras
+{%- endif %}
 import numpy as np
 import tensorflow as tf
 
@@ -60,7 +67,7 @@ from {{ cookiecutter.package_name }}.model import (
     build_model,
 )
 from {{ cookiecutter.package_name }}.reusable import ReusableModule
-from {{ cookiecutter.package_name }}.verify import verify_saved_model
+from {{ cookiecutter.package_name }}.verify import as_dict, verify_saved_model
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("repeats", 3, "Measured exports and loads of each kind (medians are shown).")
@@ -69,7 +76,9 @@ flags.DEFINE_integer("warmup", 10, "Unmeasured calls per contender and batch siz
 flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes at which latency is measured.")
 flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
 
-{% if keras3 -%}
+{% if keras3_text -%}
+BASELINE = "keras ExportArchive, lookup table tracked"
+{%- elif keras3 -%}
 BASELINE = "keras Model.export(dir)"
 {%- elif tf_keras -%}
 BASELINE = "tf_keras Model.save(dir, include_optimizer=False)"
@@ -96,7 +105,15 @@ STAGES = {
 
 def save_baseline(model, path):
     """Writes the plain SavedModel of this model type to `path`."""
-{%- if keras3 %}
+{%- if keras3_text %}
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.track(model.tokenizer.table)
+    archive.add_endpoint(
+        "serve", lambda texts: model(texts, training=False), input_signature=[INPUT_SIGNATURE]
+    )
+    archive.write_out(str(path), verbose=False)
+{%- elif keras3 %}
     model.export(str(path), verbose=False)
 {%- elif tf_keras %}
     model.save(str(path), include_optimizer=False)
@@ -110,7 +127,7 @@ def baseline_call(loaded):
 {%- if keras3 %}
     return loaded.serve
 {%- elif tf_keras %}
-    return lambda images: loaded(images, training=False)
+    return lambda inputs: loaded(inputs, training=False)
 {%- else %}
     del loaded  # A bare tf.Module saves no function: its __call__ is not a tf.function.
     return None
@@ -141,6 +158,11 @@ def save_unverified(model, path):
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
 
 
+def main_output(outputs):
+    """The output under OUTPUT_KEY (or the only one) as NumPy: every contender ends on a copy."""
+    return np.asarray(as_dict(outputs, OUTPUT_KEY)[OUTPUT_KEY])
+
+
 def timed(function, *args):
     """Seconds `function(*args)` takes."""
     start = time.perf_counter()
@@ -159,15 +181,15 @@ def directory_bytes(path):
     return sum(file.stat().st_size for file in Path(path).rglob("*") if file.is_file())
 
 
-def median_latencies(functions, images, calls, warmup):
-    """Median seconds per call of each of `functions` on `images`.
+def median_latencies(functions, inputs, calls, warmup):
+    """Median seconds per call of each of `functions` on `inputs`.
 
     Each call ends by copying its result to NumPy, so that it is complete when
     the clock stops; all contenders pay the same copy.
     """
     for function in functions.values():
         for _ in range(warmup):
-            function(images)
+            function(inputs)
     seconds = {name: [] for name in functions}
     names, shuffle = list(functions), random.Random(0).shuffle
     # Interleaved, one call of each in turn, so that a slow spell of the machine hits
@@ -176,7 +198,7 @@ def median_latencies(functions, images, calls, warmup):
     for _ in range(calls):
         shuffle(names)
         for name in names:
-            seconds[name].append(timed(functions[name], images))
+            seconds[name].append(timed(functions[name], inputs))
     return {name: statistics.median(values) for name, values in seconds.items()}
 
 
@@ -232,37 +254,37 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
         # The fair in-memory reference: the same graph as Keras' predict and the
         # export run, with the export's input signature (any batch size).
         in_graph = tf.function(
-            lambda images: model(images, training=False), input_signature=[INPUT_SIGNATURE]
+            lambda inputs: model(inputs, training=False), input_signature=[INPUT_SIGNATURE]
         )
         # Traced for each batch shape instead (what `predict` runs at a fixed batch size):
         # shown beside, as the price of the export's undefined batch dimension.
-        in_graph_per_shape = tf.function(lambda images: model(images, training=False))
+        in_graph_per_shape = tf.function(lambda inputs: model(inputs, training=False))
         serving, input_name = ours_loaded.signatures["serving_default"], INPUT_SIGNATURE.name
         contenders = {
-            "loaded": lambda images: ours_loaded(images).numpy(),
+            "loaded": lambda inputs: main_output(ours_loaded(inputs)),
             # By keyword, as TF Serving does: a positional call takes a slower path
             # (twice the time at batch 32 on TF 2.21).
-            "serving": lambda images: serving(**{input_name: images})[OUTPUT_KEY].numpy(),
-            "tf_function": lambda images: in_graph(images).numpy(),
-            "per_shape": lambda images: in_graph_per_shape(images).numpy(),
+            "serving": lambda inputs: serving(**{input_name: inputs})[OUTPUT_KEY].numpy(),
+            "tf_function": lambda inputs: main_output(in_graph(inputs)),
+            "per_shape": lambda inputs: main_output(in_graph_per_shape(inputs)),
         }
         baseline_function = baseline_call(baseline_loaded)
         if baseline_function is not None:
-            contenders["baseline"] = lambda images: np.asarray(baseline_function(images))
+            contenders["baseline"] = lambda inputs: main_output(baseline_function(inputs))
         # Eager in a pass of its own, beside the tf.function again: interleaved with
         # the graph contenders, its many small ops slowed them all (by 10 to 30% at
         # batch 1 on a 2-core machine) and blurred their ratios.
         eager = {
-            "eager": lambda images: model(images, training=False).numpy(),
+            "eager": lambda inputs: main_output(model(inputs, training=False)),
             "eager_reference": contenders["tf_function"],
         }
         latencies = {}
         for batch_size in batch_sizes:
-            images, _ = synthetic_examples(batch_size, seed=2)
-            images = tf.constant(images)
+            inputs, _ = synthetic_examples(batch_size, seed=2)
+            inputs = tf.constant(inputs)
             latencies[batch_size] = {
-                **median_latencies(contenders, images, calls, warmup),
-                **median_latencies(eager, images, calls, warmup),
+                **median_latencies(contenders, inputs, calls, warmup),
+                **median_latencies(eager, inputs, calls, warmup),
             }
 
     stages = {

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 
 class Tokenizer(tf.Module):
-    """Lower-cases, splits on whitespace and looks words up: strings [batch] -> ids [batch, max_tokens].
+    """Strings [batch] -> ids [batch, max_tokens]: lower-cased, split on whitespace, looked up.
 
     Ids past the end of a text are -1; words beyond `max_tokens` are dropped.
     Ids are in `[0, vocabulary_size)`: the vocabulary file's line numbers,
@@ -32,3 +32,11 @@ class Tokenizer(tf.Module):
     def __call__(self, texts):
         words = tf.strings.split(tf.strings.lower(texts))
         return self.table.lookup(words).to_tensor(default_value=-1, shape=[None, self.max_tokens])
+
+
+# The ops of `Tokenizer` that TensorFlow Lite has no builtin kernels for: converting
+# a model that holds one needs `SELECT_TF_OPS`, and running it a TFLite runtime with
+# the Flex delegate. (The lookup table itself converts to builtin hash-table ops.)
+TFLITE_SELECT_OPS = (
+    "RaggedTensorToTensor", "StringLower", "StringSplitV2", "StringToHashBucketFast",
+)

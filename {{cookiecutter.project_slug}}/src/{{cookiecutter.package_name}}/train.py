@@ -52,7 +52,20 @@ flags.DEFINE_enum(
 def make_strategy(name):
     """The `tf.distribute` strategy called `name` (see the module docstring)."""
     if name == "mirrored":
+{%- if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" and cookiecutter.task.startswith("text-") %}
+        # Keras 3's fit averages the first batch over the replicas to build the
+        # model (_maybe_symbolic_build in keras/src/backend/tensorflow/trainer.py):
+        # with string inputs and two or more replicas that fails in AddN.
+        strategy = tf.distribute.MirroredStrategy()
+        if strategy.num_replicas_in_sync > 1:
+            raise ValueError(
+                "Keras 3's fit cannot split string inputs over several replicas of "
+                "MirroredStrategy; use keras_flavour tf_keras or model_type checkpoint"
+            )
+        return strategy
+{%- else %}
         return tf.distribute.MirroredStrategy()
+{%- endif %}
     if name == "multi_worker":
 {%- if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" %}
         # Refused before any worker starts waiting for the others.
