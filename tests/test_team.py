@@ -8,11 +8,14 @@ import sys
 
 import pytest
 
-from conftest import TEMPLATE
+from conftest import CONTEXT, TEMPLATE
 
 BIN = Path(sys.executable).parent
 GIT = ["git", "-c", "user.name=Template CI", "-c", "user.email=ci@example.com"]
 DOC = "assets/docs/acme/models/{name}/1.md"
+CURRENT = CONTEXT["__template_version"]
+major, minor, _ = CURRENT.split(".")
+NEXT = f"{major}.{int(minor) + 1}.0"  # The version the template "moves on" to below.
 
 
 def run(*command, cwd=None):
@@ -76,7 +79,7 @@ def template_repo(tmp_path):
             shutil.copy2(TEMPLATE / name, repo / name)
     run(*GIT, "init", "-q", "-b", "main", cwd=repo)
     run(*GIT, "add", "-A", cwd=repo)
-    run(*GIT, "commit", "-q", "-m", "template 0.1.0", cwd=repo)
+    run(*GIT, "commit", "-q", "-m", f"template {CURRENT}", cwd=repo)
     return repo
 
 
@@ -98,16 +101,16 @@ def test_cruft_create_check_update(template_repo, tmp_path):
     # The template moves on: a new version with a changed model doc.
     cookiecutter_json = template_repo / "cookiecutter.json"
     cookiecutter_json.write_text(
-        cookiecutter_json.read_text().replace('"__template_version": "0.1.0"',
-                                              '"__template_version": "0.2.0"')
+        cookiecutter_json.read_text().replace(f'"__template_version": "{CURRENT}"',
+                                              f'"__template_version": "{NEXT}"')
     )
-    run(*GIT, "commit", "-q", "-am", "template 0.2.0", cwd=template_repo)
+    run(*GIT, "commit", "-q", "-am", f"template {NEXT}", cwd=template_repo)
     stale = subprocess.run([cruft, "check"], cwd=project, capture_output=True, text=True)
     assert stale.returncode != 0, stale.stdout
 
     run(cruft, "update", "--skip-apply-ask", cwd=project)
     run(cruft, "check", cwd=project)
     init = (project / "src" / "leaf_classifier" / "__init__.py").read_text()
-    assert 'TEMPLATE_VERSION = "0.2.0"' in init
+    assert f'TEMPLATE_VERSION = "{NEXT}"' in init
     doc = (project / DOC.format(name="leaf-classifier")).read_text()
-    assert "template 0.2.0" in doc
+    assert f"template {NEXT}" in doc

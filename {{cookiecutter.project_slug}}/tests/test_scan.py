@@ -50,6 +50,14 @@ def save_a_checkpoint(inputs):
                       tensors=[inputs])
 
 
+def read_a_file_into_a_table(inputs):
+    # A lookup table may read only the SavedModel's own assets, not a path in the graph.
+    table = tf.raw_ops.HashTableV2(key_dtype=tf.string, value_dtype=tf.int64)
+    tf.raw_ops.InitializeTableFromTextFileV2(
+        table_handle=table, filename="/etc/hostname", key_index=-2, value_index=-1
+    )
+
+
 @pytest.mark.parametrize(
     ("side_effect", "op"),
     [
@@ -59,6 +67,7 @@ def save_a_checkpoint(inputs):
         (call_python, "EagerPyFunc"),
         (hidden_in_a_branch, "WriteFile"),
         (save_a_checkpoint, "SaveV2"),
+        (read_a_file_into_a_table, "InitializeTableFromTextFileV2"),
     ],
 )
 def test_unsafe_ops_are_refused_with_their_place(tmp_path, side_effect, op):
