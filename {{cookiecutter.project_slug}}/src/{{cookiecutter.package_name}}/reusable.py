@@ -25,9 +25,10 @@ After `obj = tf.saved_model.load(path)`:
 - `obj.variables` and `obj.trainable_variables` (a subset) list the weights;
 - `obj.regularization_losses` are zero-argument functions returning scalars;
 - `obj.serve(inputs)` and the `serving_default` signature return
-  `{output_key: output}` (or the model's own dict) in inference mode (TF Serving, TFLite, Keras 3's
-  `TFSMLayer(call_endpoint="serve")`), and `obj.serve_training(inputs)` in
-  training mode (`TFSMLayer(call_training_endpoint="serve_training")`).
+  `{output_key: output}`, or the model's own dict, in inference mode (TF
+  Serving, TFLite, Keras 3's `TFSMLayer(call_endpoint="serve")`), and
+  `obj.serve_training(inputs)` in training mode
+  (`TFSMLayer(call_training_endpoint="serve_training")`).
 
 Lookup tables the model holds (a vocabulary, say) are saved with it, and the
 files they are initialized from are copied into the SavedModel's `assets/`.

@@ -141,7 +141,7 @@ def verify_saved_model(path, expected):
         ("serving_default", lambda: loaded.signatures["serving_default"](tf.constant(inputs))),
     ]:
         try:
-            values = as_dict(outputs(), key)
+            values = outputs()
         except (KeyError, TypeError, ValueError) as error:
             raise VerificationError(f"{name} cannot be called: {_first_line(error)}") from None
         differing = differing_outputs(values, expected.outputs, key)
