@@ -138,7 +138,8 @@ def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
         .shuffle(len(labels), seed=0)
         .batch(batch_size)
     )
-    training_model.fit(dataset, epochs=epochs, verbose=2)
+    # The dataset reshuffles every epoch itself; Keras 3 warns if asked to as well.
+    training_model.fit(dataset, epochs=epochs, shuffle=False, verbose=2)
 {% endif %}
 
 def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_rate=1e-3, seed=0,
