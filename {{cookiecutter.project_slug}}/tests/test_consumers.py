@@ -21,10 +21,11 @@ import tensorflow_hub as hub
 import tf_keras
 
 from {{ cookiecutter.package_name }}.model import DROPOUT_RATE, INPUT_SIGNATURE, OUTPUT_KEY
+from {{ cookiecutter.package_name }}.reusable import as_dict
 {%- if cookiecutter.task.startswith("text-") %}
 from {{ cookiecutter.package_name }}.tokenizer import TFLITE_SELECT_OPS
 {%- endif %}
-from {{ cookiecutter.package_name }}.verify import as_dict, differing_outputs, inference_outputs
+from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
 
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
 

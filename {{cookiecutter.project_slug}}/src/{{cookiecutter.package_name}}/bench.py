@@ -66,8 +66,8 @@ from {{ cookiecutter.package_name }}.model import (
     OUTPUT_KEY,
     build_model,
 )
-from {{ cookiecutter.package_name }}.reusable import ReusableModule
-from {{ cookiecutter.package_name }}.verify import as_dict, verify_saved_model
+from {{ cookiecutter.package_name }}.reusable import ReusableModule, as_dict
+from {{ cookiecutter.package_name }}.verify import verify_saved_model
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("repeats", 3, "Measured exports and loads of each kind (medians are shown).")

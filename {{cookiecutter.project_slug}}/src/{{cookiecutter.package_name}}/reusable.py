@@ -108,8 +108,7 @@ class ReusableModule(tf.train.Checkpoint):
             def serve(inputs):
                 # Signatures check the dtype but not the shape of their inputs.
                 inputs = tf.ensure_shape(inputs, input_signature.shape)
-                outputs = forward(inputs, training, **with_defaults({}))
-                return outputs if isinstance(outputs, dict) else {output_key: outputs}
+                return as_dict(forward(inputs, training, **with_defaults({})), output_key)
 
             return tf.function(serve, input_signature=[input_signature])
 
@@ -119,6 +118,11 @@ class ReusableModule(tf.train.Checkpoint):
     def __call__(self, inputs, training=False, **hyperparameters):
         """In memory, calls the traced `__call__` function that the SavedModel stores."""
         return self.__dict__["__call__"](inputs, training, **hyperparameters)
+
+
+def as_dict(outputs, output_key):
+    """Outputs as the signatures return them: a dict as is, a single Tensor under `output_key`."""
+    return outputs if isinstance(outputs, dict) else {output_key: outputs}
 
 
 def tf_variable(variable):

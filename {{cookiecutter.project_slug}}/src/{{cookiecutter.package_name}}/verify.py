@@ -19,14 +19,11 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from {{ cookiecutter.package_name }}.reusable import as_dict
+
 
 class VerificationError(Exception):
     """The SavedModel breaks the reusable interface or differs from the model."""
-
-
-def as_dict(outputs, output_key):
-    """Outputs as `{name: Tensor}`, as the serving signature returns them."""
-    return outputs if isinstance(outputs, dict) else {output_key: outputs}
 
 
 def differing_outputs(actual, expected, output_key):
