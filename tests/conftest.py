@@ -2,7 +2,12 @@
 
 import itertools
 import json
+import os
 from pathlib import Path
+import re
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -53,3 +58,22 @@ def baked(cookies, variant):
     assert result.exit_code == 0, result.exception
     assert result.exception is None
     return result.project_path
+
+
+def run_project_suite(project, *args):
+    """Runs a baked project's own pytest as its user would; returns (summary line, seconds).
+
+    Fails with the end of the suite's output unless it passed with nothing skipped.
+    """
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=project, capture_output=True, text=True, env=env, check=False,
+    )
+    seconds = time.monotonic() - started
+    summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    assert re.search(r"\d+ passed", summary) and "skipped" not in summary, summary
+    return summary, seconds

@@ -6,7 +6,7 @@ float32 images of shape [batch, height, width, 3] with values in [0, 1].
 
 import numpy as np
 
-from {{ cookiecutter.package_name }}.model import IMAGE_SIZE, NUM_CLASSES
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, NUM_CLASSES
 
 
 def synthetic_examples(num_examples, seed=0):
@@ -14,6 +14,7 @@ def synthetic_examples(num_examples, seed=0):
     rng = np.random.default_rng(seed)
     colours = rng.uniform(size=(NUM_CLASSES, 3)).astype(np.float32)
     labels = rng.integers(NUM_CLASSES, size=num_examples).astype(np.int32)
-    noise = rng.uniform(size=(num_examples, IMAGE_SIZE, IMAGE_SIZE, 3)).astype(np.float32)
+    # Whatever size the model takes: its input signature says.
+    noise = rng.uniform(size=(num_examples, *INPUT_SIGNATURE.shape[1:])).astype(np.float32)
     images = 0.7 * noise + 0.3 * colours[labels][:, None, None, :]
     return images, labels

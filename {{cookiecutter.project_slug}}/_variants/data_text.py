@@ -6,7 +6,8 @@ a string Tensor of shape [batch], one text per example.
 
 import numpy as np
 
-from {{ cookiecutter.package_name }}.model import NUM_CLASSES, VOCABULARY_FILE
+from {{ cookiecutter.package_name }}.model import NUM_CLASSES
+from {{ cookiecutter.package_name }}.tokenizer import VOCABULARY_FILE
 
 WORDS_PER_SENTENCE = (3, 12)
 # Words that are not in the vocabulary: they exercise the out-of-vocabulary buckets.

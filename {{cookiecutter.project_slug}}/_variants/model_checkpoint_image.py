@@ -1,16 +1,9 @@
 """The example network in low-level TensorFlow: a `tf.Module` with hand-made variables.
 
 The TF Hub guide's `MyMulModel` grown into a small but real convolutional net.
-Replace it with your own module (copy and edit). The rest of the project relies
-only on this module's names:
+Replace it with your own (copy and edit).
 
-- `build_model()` returns the module to export, callable as
-  `model(images, training=..., dropout_rate=...)`, with `variables`,
-  `trainable_variables` and `losses` (the weight-regularization losses,
-  recomputed from the variables);
-- `build_training_model(model)` returns what `train.py` optimizes;
-- `INPUT_SIGNATURE`, `OUTPUT_KEY` and `HYPERPARAMETERS` fix the exported interface.
-"""
+{% include "_variants/contract.md" %}"""
 
 import tensorflow as tf
 

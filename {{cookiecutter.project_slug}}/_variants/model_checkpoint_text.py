@@ -2,27 +2,14 @@
 """The example network in low-level TensorFlow: a `tf.Module` with hand-made variables.
 
 The TF Hub guide's `MyMulModel` grown into a small but real text model.
-Replace it with your own module (copy and edit). The rest of the project relies
-only on this module's names:
+Replace it with your own (copy and edit).
 
-- `build_model()` returns the module to export, callable as
-  `model(texts, training=..., dropout_rate=...)`, with `variables`,
-  `trainable_variables` and `losses` (the weight-regularization losses,
-  recomputed from the variables);
-- `build_training_model(model)` returns what `train.py` optimizes;
-- `INPUT_SIGNATURE`, `OUTPUT_KEY` and `HYPERPARAMETERS` fix the exported interface.
-"""
-
-from pathlib import Path
+{% include "_variants/contract.md" %}"""
 
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.tokenizer import Tokenizer
 
-# One word per line; line n gets id n. Exported as an asset of the SavedModel.
-VOCABULARY_FILE = Path(__file__).with_name("vocabulary.txt")
-NUM_OOV_BUCKETS = 16
-MAX_TOKENS = 16
 NUM_CLASSES = 4
 EMBEDDING_SIZE = 32
 {%- if embedding %}
@@ -75,7 +62,7 @@ class TextNet(tf.Module):
 
     def __init__(self, output_size, name=None):
         super().__init__(name=name)
-        self.tokenizer = Tokenizer(VOCABULARY_FILE, NUM_OOV_BUCKETS, MAX_TOKENS)
+        self.tokenizer = Tokenizer()
         initializer = tf.initializers.RandomUniform(-0.05, 0.05, seed=0)
         self.embeddings = tf.Variable(
             initializer([self.tokenizer.vocabulary_size, EMBEDDING_SIZE]), name="embeddings"

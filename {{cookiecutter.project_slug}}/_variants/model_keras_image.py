@@ -7,16 +7,10 @@ the piece as its own model, train the full model around it, export the piece.
 {%- else -%}
 """The example network: a whole Keras model, exported as it was trained.
 {%- endif %}
-Replace it with your own (copy and edit). The rest of the project relies only
-on this module's names:
 
-- `build_model()` returns the model to export, with all variables created (so
-  a checkpoint restores into it), callable as
-  `model(images, training=..., dropout_rate=...)`;
-- `build_training_model(model)` returns what `train.py` fits:
-  {%- if piece %} the piece plus a head{% else %} the model itself{% endif %};
-- `INPUT_SIGNATURE`, `OUTPUT_KEY` and `HYPERPARAMETERS` fix the exported interface.
-"""
+Replace it with your own (copy and edit).
+
+{% include "_variants/contract.md" %}"""
 
 {% if cookiecutter.keras_flavour == "tf_keras" -%}
 import tensorflow as tf
@@ -54,9 +48,8 @@ class {{ "FeatureExtractor" if piece else "Classifier" }}(keras.Model):
 
     def __init__(self, output_size, **kwargs):
         super().__init__(**kwargs)
+        self.output_size = output_size
         regularizer = keras.regularizers.L2(L2_WEIGHT)
-        # Layers live in attributes (a Sequential is one), never in plain Python
-        # lists: tf.train.Checkpoint does not see into a list on a Keras 3 model.
         self.body = keras.Sequential(name="body")
         for filters in FILTERS:
             self.body.add(keras.layers.Conv2D(filters, 3, strides=2, padding="same",
@@ -74,6 +67,10 @@ class {{ "FeatureExtractor" if piece else "Classifier" }}(keras.Model):
             # last layer: the exported output itself is never dropped.
             x = tf.nn.dropout(x, rate=dropout_rate)
         return self.dense(x)
+
+    def get_config(self):
+        # What Keras' own saving (model.save("x.keras")) records to rebuild the model.
+        return {**super().get_config(), "output_size": self.output_size}
 
 
 def build_model():

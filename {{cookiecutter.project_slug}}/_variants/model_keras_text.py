@@ -7,18 +7,10 @@ the piece as its own model, train the full model around it, export the piece.
 {%- else -%}
 """The example network: a whole Keras text classifier, exported as it was trained.
 {%- endif %}
-Replace it with your own (copy and edit). The rest of the project relies only
-on this module's names:
 
-- `build_model()` returns the model to export, with all variables created (so
-  a checkpoint restores into it), callable as
-  `model(texts, training=..., dropout_rate=...)`;
-- `build_training_model(model)` returns what `train.py` fits:
-  {%- if piece %} the piece plus a head{% else %} the model itself{% endif %};
-- `INPUT_SIGNATURE`, `OUTPUT_KEY` and `HYPERPARAMETERS` fix the exported interface.
-"""
+Replace it with your own (copy and edit).
 
-from pathlib import Path
+{% include "_variants/contract.md" %}"""
 
 {% if cookiecutter.keras_flavour == "tf_keras" -%}
 import tensorflow as tf
@@ -30,10 +22,6 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.tokenizer import Tokenizer
 
-# One word per line; line n gets id n. Exported as an asset of the SavedModel.
-VOCABULARY_FILE = Path(__file__).with_name("vocabulary.txt")
-NUM_OOV_BUCKETS = 16
-MAX_TOKENS = 16
 NUM_CLASSES = 4
 EMBEDDING_SIZE = 32
 {%- if piece %}
@@ -64,8 +52,9 @@ class {{ "TextEncoder" if piece else "TextClassifier" }}(keras.Model):
 
     def __init__(self, output_size, **kwargs):
         super().__init__(**kwargs)
+        self.output_size = output_size
         regularizer = keras.regularizers.L2(L2_WEIGHT)
-        self.tokenizer = Tokenizer(VOCABULARY_FILE, NUM_OOV_BUCKETS, MAX_TOKENS)
+        self.tokenizer = Tokenizer()
         self.embedding = keras.layers.Embedding(
             self.tokenizer.vocabulary_size, EMBEDDING_SIZE, embeddings_regularizer=regularizer
         )
@@ -89,6 +78,10 @@ class {{ "TextEncoder" if piece else "TextClassifier" }}(keras.Model):
         {%- else %}
         return self.dense(x)
         {%- endif %}
+
+    def get_config(self):
+        # What Keras' own saving (model.save("x.keras")) records to rebuild the model.
+        return {**super().get_config(), "output_size": self.output_size}
 
 
 def build_model():

@@ -13,8 +13,8 @@ import pytest
 
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.export import restore
 from {{ cookiecutter.package_name }}.model import build_model
+from {{ cookiecutter.package_name }}.restore import restore
 
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
 
@@ -70,6 +70,14 @@ def export_dir(export_run):
 @pytest.fixture(scope="session")
 def source_model(checkpoint_dir):
     """The trained model, restored in memory: what the export must reproduce."""
+    model = build_model()
+    restore(model, checkpoint_dir)
+    return model
+
+
+@pytest.fixture
+def fresh_source_model(checkpoint_dir):
+    """A restored copy of the trained model for tests that call it in training mode."""
     model = build_model()
     restore(model, checkpoint_dir)
     return model

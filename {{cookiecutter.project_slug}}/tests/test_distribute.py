@@ -20,8 +20,9 @@ import pytest
 {% if mirrored -%}
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.export import export_saved_model, restore
+from {{ cookiecutter.package_name }}.export import export_saved_model
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.restore import restore
 from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
 
 {% endif -%}

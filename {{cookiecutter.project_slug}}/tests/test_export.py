@@ -19,13 +19,16 @@ import tf_keras as keras
 
 {% if cookiecutter.model_type == "checkpoint" -%}
 from {{ cookiecutter.package_name }}.export import ExportError, export_saved_model
+from {{ cookiecutter.package_name }}.reusable import weight_penalties
 {%- else -%}
 from {{ cookiecutter.package_name }}.export import (
     ExportError,
     export_saved_model,
     refuse_python_layers,
 )
-from {{ cookiecutter.package_name }}.model import build_model
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.reusable import weight_penalties
+from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
 {%- endif %}
 
 
@@ -63,7 +66,7 @@ def test_export_command_reports_the_verified_artifact(export_run, source_model):
     variables = len(source_model.variables)
     trainable = len(source_model.trainable_variables)
     assert f"variables:             {variables} ({trainable} trainable)" in report
-    assert f"regularization losses: {len(source_model.losses)} (" in report
+    assert f"regularization losses: {len(weight_penalties(source_model))} (" in report
     # The optimizer state (and any training head) stays in the checkpoint, and the report says so.
     assert f"restored:              {variables} variables of `model`" in report
     assert "not exported: " in report and "optimizer (" in report
@@ -162,24 +165,79 @@ def test_lambda_layers_are_refused():
 {% endif -%}
 {% if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" -%}
 def test_variables_no_checkpoint_can_reach_are_refused(checkpoint_dir, monkeypatch):
-    """Keras 3 layers kept in a plain list are invisible to tf.train.Checkpoint."""
+    """Layers in a set have no order two processes share: no checkpoint can name them."""
 
-    class Listed(keras.Model):
+    class InASet(keras.Model):
         def __init__(self):
             super().__init__()
-            self.stages = [keras.layers.Dense(4), keras.layers.Dense(2)]
+            self.stages = {keras.layers.Dense(4)}
 
         def call(self, inputs, training=False):
-            return self.stages[1](self.stages[0](inputs))
+            return next(iter(self.stages))(inputs)
 
-    def build_listed_model():
-        model = Listed()
+    def build_set_model():
+        model = InASet()
         model(tf.zeros([1, 3]))
         return model
 
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.export.build_model", build_listed_model)
-    with pytest.raises(ExportError, match="4 variables of the model are invisible"):
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.export.build_model", build_set_model)
+    with pytest.raises(ExportError, match="2 variables of the model are out of reach"):
         export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
+    assert not (checkpoint_dir.parent / "never").exists()
+
+
+def test_lookup_layer_without_vocabulary_is_refused(checkpoint_dir, monkeypatch):
+    """A vocabulary adapted in training is in no checkpoint: build_model() must give it."""
+
+    def build_unadapted_model():
+        texts = keras.Input([], dtype="string")
+        vectorize = keras.layers.TextVectorization(max_tokens=20, name="unadapted")
+        return keras.Model(texts, keras.layers.Embedding(20, 2)(vectorize(texts)))
+
+    monkeypatch.setattr(
+        "{{ cookiecutter.package_name }}.export.build_model", build_unadapted_model
+    )
+    with pytest.raises(ExportError, match="layer 'unadapted' has no vocabulary"):
+        export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
+
+
+{% endif -%}
+{% if cookiecutter.model_type != "checkpoint" -%}
+{%- if cookiecutter.keras_flavour == "keras3" %}
+# What Keras 3 training scripts write: a whole-model file, or the weights alone.
+KERAS_FILES = ["model.keras", "model.weights.h5"]
+{%- else %}
+# What tf_keras training scripts write with save_weights: the HDF5 weights file.
+KERAS_FILES = ["model.h5"]
+{%- endif %}
+
+
+def save_with_keras(model, path):
+    if path.name.endswith(".keras"):
+        model.save(path)
+    else:
+        model.save_weights(path)
+
+
+@pytest.mark.parametrize("name", KERAS_FILES)
+def test_export_restores_a_file_that_keras_saved(name, source_model, inputs, tmp_path):
+    path = tmp_path / name
+    save_with_keras(source_model, path)
+    exported = export_saved_model(path, tmp_path / "export")
+    assert f"from {path}" in str(exported)
+    loaded = tf.saved_model.load(str(tmp_path / "export"))
+    expected = inference_outputs(source_model, inputs)
+    assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
+
+
+@pytest.mark.parametrize("name", KERAS_FILES)
+def test_keras_file_of_another_architecture_is_refused(name, tmp_path):
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="other")])
+    path = tmp_path / name
+    save_with_keras(other, path)
+    with pytest.raises(ExportError, match="does not match the model"):
+        export_saved_model(path, tmp_path / "export")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 {% endif -%}

@@ -1,4 +1,9 @@
-"""The vocabulary travels with the SavedModel as an asset; unknown words get their own buckets."""
+"""Vocabulary files travel with the SavedModel as assets; the tokenizer's unknown words get buckets.
+
+The asset tests follow the model: every file its lookup tables read (the
+example's `vocabulary.txt`, or none for a vocabulary given as a list) must be an
+asset of the export, and the export must keep working when moved.
+"""
 
 import os
 from pathlib import Path
@@ -9,13 +14,15 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from {{ cookiecutter.package_name }}.model import (
+from {{ cookiecutter.package_name }}.checkpoint import trackables
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
+from {{ cookiecutter.package_name }}.tokenizer import (
     MAX_TOKENS,
     NUM_OOV_BUCKETS,
-    OUTPUT_KEY,
+    TFLITE_SELECT_OPS,
     VOCABULARY_FILE,
+    Tokenizer,
 )
-from {{ cookiecutter.package_name }}.tokenizer import TFLITE_SELECT_OPS, Tokenizer
 from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
 
 VOCABULARY = VOCABULARY_FILE.read_text().split("\n")[:-1]
@@ -27,9 +34,18 @@ def tokenizer():
     return Tokenizer(VOCABULARY_FILE, NUM_OOV_BUCKETS, MAX_TOKENS)
 
 
-def test_vocabulary_is_an_asset_not_graph_constants(export_dir):
-    asset = export_dir / "assets" / VOCABULARY_FILE.name
-    assert asset.read_bytes() == VOCABULARY_FILE.read_bytes()
+def model_files(model):
+    """The files the model's lookup tables read (TensorFlow tracks them as assets)."""
+    return {
+        Path(trackable.asset_path.numpy().decode())
+        for trackable in trackables(model) if isinstance(trackable, tf.saved_model.Asset)
+    }
+
+
+def test_every_file_the_model_reads_is_an_asset_not_graph_constants(export_dir, source_model):
+    files = model_files(source_model)
+    exported = export_dir / "assets"
+    assert sorted(p.name for p in exported.iterdir()) == sorted(f.name for f in files)
     saved_model = saved_model_pb2.SavedModel()
     saved_model.ParseFromString((export_dir / "saved_model.pb").read_bytes())
     graph = saved_model.meta_graphs[0].graph_def
@@ -38,24 +54,30 @@ def test_vocabulary_is_an_asset_not_graph_constants(export_dir):
         (len(node.attr["value"].tensor.string_val) for node in nodes if node.op == "Const"),
         default=0,
     )
-    assert largest < len(VOCABULARY), "the vocabulary is baked into the graph"
+    for file in files:
+        assert (exported / file.name).read_bytes() == file.read_bytes()
+        lines = len(file.read_text().splitlines())
+        assert largest < lines, f"the contents of {file.name} are baked into the graph"
 
 
-def test_moved_export_reads_its_own_copy_of_the_vocabulary(export_dir, source_model, tmp_path):
-    texts = np.array([" ".join(VOCABULARY[i::7]) for i in range(7)])
-    expected = inference_outputs(source_model, texts)
+def test_moved_export_reads_its_own_copy_of_each_asset(
+    export_dir, source_model, inputs, tmp_path
+):
+    expected = inference_outputs(source_model, inputs)
     first, moved = tmp_path / "first", tmp_path / "moved"
     shutil.copytree(export_dir, first)
     loaded = tf.saved_model.load(str(first))
     os.rename(first, moved)  # The export directory moves after loading...
     del loaded
     loaded = tf.saved_model.load(str(moved))  # ...and loads from its new place.
-    assert not differing_outputs(loaded(texts), expected, OUTPUT_KEY)
-    # Reversing the moved copy's vocabulary changes its outputs: it reads that file.
-    asset = moved / "assets" / VOCABULARY_FILE.name
-    asset.write_text("\n".join(reversed(VOCABULARY)) + "\n")
-    reversed_vocabulary = tf.saved_model.load(str(moved))
-    assert differing_outputs(reversed_vocabulary(texts), expected, OUTPUT_KEY)
+    assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
+    # Reversing one of the moved copy's files changes its outputs: it reads each file.
+    for asset in sorted((moved / "assets").iterdir()):
+        original = asset.read_bytes()
+        asset.write_text("\n".join(reversed(original.decode().splitlines())) + "\n")
+        changed = tf.saved_model.load(str(moved))(inputs)
+        assert differing_outputs(changed, expected, OUTPUT_KEY), f"{asset.name} is not read"
+        asset.write_bytes(original)
 
 
 def test_unknown_words_hash_into_the_out_of_vocabulary_buckets(tokenizer):

@@ -1,8 +1,9 @@
 """Export the trained model as a reusable TF2 SavedModel.
 
     python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR [--pack]
+    python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
-`export_saved_model` restores the checkpoint strictly, saves the model through
+`export_saved_model` restores the trained weights strictly (`restore.py`), saves the model through
 `ReusableModule` without any optimizer state, scans the graph for unsafe ops,
 verifies the result in a fresh Python process, and only then moves it to
 `export_dir`. A failed or killed export leaves any previous export untouched
@@ -18,7 +19,6 @@ import tempfile
 
 from absl import app, flags
 import tensorflow as tf
-from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.model import (
@@ -28,16 +28,24 @@ from {{ cookiecutter.package_name }}.model import (
     build_model,
 )
 from {{ cookiecutter.package_name }}.pack import ARCHIVE_NAME, pack_saved_model
-from {{ cookiecutter.package_name }}.reusable import ReusableModule, tf_variable
+from {{ cookiecutter.package_name }}.restore import Restored, RestoreError, restore
+from {{ cookiecutter.package_name }}.reusable import ReusableModule
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.verify import (
     Expectations,
     FreshProcessVerifier,
+    Report,
     VerificationError,
 )
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("checkpoint_dir", None, "Directory of the training checkpoint.")
+flags.DEFINE_string(
+    "checkpoint_dir", None, "Training checkpoint: a directory (its latest) or a checkpoint path."
+)
+flags.DEFINE_string(
+    "weights", None,
+    "Instead of --checkpoint_dir: a file Keras saved (.keras, .weights.h5; .h5 for tf_keras).",
+)
 flags.DEFINE_string("export_dir", None, "Directory to write the SavedModel to.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing export in export_dir.")
 flags.DEFINE_bool(
@@ -56,27 +64,11 @@ class ExportError(Exception):
 
 
 @dataclasses.dataclass(frozen=True)
-class Restored:
-    """What `restore` read, and what it left in the checkpoint."""
-
-    checkpoint: str
-    num_variables: int
-    left_behind: dict  # Top-level checkpoint key -> number of values not exported.
-
-    def __str__(self):
-        left = ", ".join(f"{key} ({count})" for key, count in self.left_behind.items())
-        return (
-            f"restored:              {self.num_variables} variables of `model` from "
-            f"{self.checkpoint}; not exported: {left or 'nothing'}"
-        )
-
-
-@dataclasses.dataclass(frozen=True)
 class Exported:
     """The outcome of one export, printed by the command."""
 
     restored: Restored
-    report: object  # verify.Report
+    report: Report
     archive: str = ""
     sha256: str = ""
 
@@ -87,92 +79,6 @@ class Exported:
         return "\n".join(lines)
 
 
-def restore(model, checkpoint_dir):
-    """Restores every variable of `model` from the latest checkpoint in `checkpoint_dir`.
-
-    Strict: a missing checkpoint, or one that does not hold every variable of
-    `model` under the key `model`, is an error, never a silent export of
-    freshly initialized weights. What else the checkpoint holds (optimizer
-    state, a training head) is left behind and counted.
-    """
-    checkpoint = tf.train.Checkpoint(model=model)
-    untracked = _untracked_variables(checkpoint, model)
-    if untracked:
-        raise ExportError(
-            f"{len(untracked)} variables of the model are invisible to tf.train.Checkpoint, "
-            f"so no checkpoint restores them ({', '.join(untracked[:5])}); keep layers in "
-            "attributes, not in Python lists"
-        )
-    path = tf.train.latest_checkpoint(str(checkpoint_dir))
-    if path is None:
-        raise ExportError(f"no checkpoint found in {checkpoint_dir}")
-    try:
-        status = checkpoint.read(path)
-        status.assert_existing_objects_matched()
-    except (AssertionError, ValueError) as error:
-        unmatched = _unrestored(model, path)
-        detail = f"unmatched: {', '.join(unmatched[:5])}" if unmatched else str(error)[:500]
-        raise ExportError(f"checkpoint {path} does not match the model; {detail}") from None
-    status.expect_partial()
-    keys = _keys_by_root_child(path)
-    exported = keys.pop("model", set())
-    keys.pop("save_counter", None)
-    # Each value left behind is counted once; the optimizer, which also lists the
-    # weights it updates, last.
-    left_behind, counted = {}, set(exported)
-    for name, found in sorted(keys.items(), key=lambda item: item[0] == "optimizer"):
-        if found - counted:
-            left_behind[name] = len(found - counted)
-            counted |= found
-    return Restored(path, len(model.variables), left_behind)
-
-
-def _keys_by_root_child(path):
-    """{name: checkpoint keys of the values reachable from the root's child `name`}.
-
-    Read from the checkpoint's object graph, not from key prefixes: a value
-    reachable by several paths (a model's weight, also listed by the optimizer)
-    is stored under only one of them.
-    """
-    reader = tf.train.load_checkpoint(path)
-    graph = trackable_object_graph_pb2.TrackableObjectGraph()
-    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
-    found = {}
-    parts = {child.node_id for child in graph.nodes[0].children}
-    for child in graph.nodes[0].children:
-        # Not into the other parts: a training model also holds its optimizer.
-        keys, seen, pending = set(), parts - {child.node_id}, [child.node_id]
-        while pending:
-            node_id = pending.pop()
-            if node_id in seen:
-                continue
-            seen.add(node_id)
-            node = graph.nodes[node_id]
-            keys.update(attribute.checkpoint_key for attribute in node.attributes)
-            pending.extend(reference.node_id for reference in node.children)
-            pending.extend(slot.slot_variable_node_id for slot in node.slot_variables)
-        found[child.local_name] = keys
-    return found
-
-
-def _untracked_variables(checkpoint, model):
-    """Names of the model's variables that `checkpoint` does not reach (and so never restores)."""
-    reachable = {id(trackable) for trackable in tf.train.TrackableView(checkpoint).descendants()}
-    return [
-        variable.name for variable in model.variables
-        if id(variable) not in reachable and id(tf_variable(variable)) not in reachable
-    ]
-
-
-def _unrestored(model, path):
-    """Names of the model's variables the checkpoint holds no value of the right shape for."""
-    shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
-    stored = {tuple(shapes[key]) for key in _keys_by_root_child(path).get("model", ())}
-    return [
-        variable.name for variable in model.variables if tuple(variable.shape) not in stored
-    ] or ["model/ (the checkpoint's object graph has another structure)"]
-
-
 def refuse_python_layers(model):
     """Keras `Lambda` layers hold Python bytecode: a model to share must not depend on it."""
     for layer in getattr(model, "layers", []):
@@ -181,8 +87,21 @@ def refuse_python_layers(model):
         refuse_python_layers(layer)
 
 
-def export_saved_model(checkpoint_dir, export_dir, overwrite=False, versioned=False, pack=False):
-    """Restores, saves, scans, verifies and publishes; returns what was `Exported`."""
+def export_saved_model(source, export_dir, *, overwrite=False, versioned=False, pack=False):
+    """Restores `source` into `build_model()`, saves, scans, verifies and publishes.
+
+    Args:
+      source: a checkpoint directory or path, or a Keras weights file (`restore.py`).
+      export_dir: where the SavedModel goes (with `versioned`, a new `<N>/` in it).
+      overwrite: replace an existing export at `export_dir`.
+      versioned: write `export_dir/<N>`, N one more than the highest there.
+      pack: also write the `.tar.gz` upload package beside the export.
+
+    Returns:
+      what was `Exported`.
+    Raises:
+      ExportError: nothing was published.
+    """
     export_dir = Path(export_dir)
     if versioned:
         export_dir = export_dir / str(_next_version(export_dir))
@@ -193,7 +112,10 @@ def export_saved_model(checkpoint_dir, export_dir, overwrite=False, versioned=Fa
 
     model = build_model()
     refuse_python_layers(model)
-    restored = restore(model, checkpoint_dir)
+    try:
+        restored = restore(model, source)
+    except RestoreError as error:
+        raise ExportError(str(error)) from None
     # Write beside the target, so publishing is a rename within one file system.
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=export_dir.parent))
     try:
@@ -292,7 +214,7 @@ def main(argv):
     del argv  # Unused.
     try:
         exported = export_saved_model(
-            FLAGS.checkpoint_dir, FLAGS.export_dir,
+            FLAGS.weights or FLAGS.checkpoint_dir, FLAGS.export_dir,
             overwrite=FLAGS.overwrite, versioned=FLAGS.versioned, pack=FLAGS.pack,
         )
     except ExportError as error:
@@ -302,5 +224,6 @@ def main(argv):
 
 if __name__ == "__main__":
     # Required only here, so that importing this module defines no required flags.
-    flags.mark_flags_as_required(["checkpoint_dir", "export_dir"])
+    flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
+    flags.mark_flags_as_required(["export_dir"])
     app.run(main)

@@ -7,9 +7,9 @@ around any model that
   bool `training` and float hyperparameters that may also be Tensors, and
   returns a Tensor or a dict of Tensors,
 - has `variables` and `trainable_variables`,
-- has `losses`: its weight-regularization losses, recomputed from the current
-  variable values on every access (Keras 3 and tf_keras models do this for
-  weight regularizers; the low-level example does it by hand).
+- may have `losses`: its weight-regularization losses, recomputed from the
+  current variable values on every access (Keras 3 and tf_keras models do
+  this for weight regularizers; the low-level example does it by hand).
 
 Why a hand-written `tf.train.Checkpoint` rather than Keras' own saving: with
 TensorFlow 2.21, `tf.keras` is Keras 3, whose `model.save` and `model.export`
@@ -40,7 +40,10 @@ exported.
 
 import itertools
 
+import keras
 import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.checkpoint import trackables
 
 
 class ReusableModule(tf.train.Checkpoint):
@@ -66,12 +69,12 @@ class ReusableModule(tf.train.Checkpoint):
         self.variables = [tf_variable(v) for v in model.variables]
         self.trainable_variables = [tf_variable(v) for v in model.trainable_variables]
         self.regularization_losses = [
-            _regularization_loss(model, index) for index in range(len(model.losses))
+            _regularization_loss(model, index) for index in range(len(weight_penalties(model)))
         ]
         # Tables are captured by the traced functions too; tracked here, they are
         # saved, and the vocabulary files that initialize them become assets.
         self.resources = [
-            trackable for trackable in tf.train.TrackableView(model).descendants()
+            trackable for trackable in trackables(model)
             if isinstance(trackable, tf.saved_model.experimental.TrackableResource)
         ]
         defaults = dict(hyperparameters or {})
@@ -125,11 +128,16 @@ def as_dict(outputs, output_key):
     return outputs if isinstance(outputs, dict) else {output_key: outputs}
 
 
+def weight_penalties(model):
+    """The model's weight-regularization losses: its `losses`, none if it has no such attribute."""
+    return list(getattr(model, "losses", []))
+
+
 def tf_variable(variable):
     """The `tf.Variable` behind a Keras 3 variable (tf_keras and tf.Module use them directly)."""
-    return variable if isinstance(variable, tf.Variable) else variable.value
+    return variable.value if isinstance(variable, keras.Variable) else variable
 
 
 def _regularization_loss(model, index):
     """A zero-argument function computing the model's `index`-th weight penalty."""
-    return tf.function(lambda: model.losses[index], input_signature=[])
+    return tf.function(lambda: weight_penalties(model)[index], input_signature=[])

@@ -7,7 +7,14 @@ baked into the graph as constants. Words that are not in the vocabulary hash
 into `num_oov_buckets` extra ids instead of all sharing one.
 """
 
+from pathlib import Path
+
 import tensorflow as tf
+
+# One word per line; line n gets id n. Exported as an asset of the SavedModel.
+VOCABULARY_FILE = Path(__file__).with_name("vocabulary.txt")
+NUM_OOV_BUCKETS = 16
+MAX_TOKENS = 16
 
 
 class Tokenizer(tf.Module):
@@ -18,7 +25,10 @@ class Tokenizer(tf.Module):
     then the out-of-vocabulary buckets.
     """
 
-    def __init__(self, vocabulary_file, num_oov_buckets, max_tokens, name=None):
+    def __init__(
+        self, vocabulary_file=VOCABULARY_FILE, num_oov_buckets=NUM_OOV_BUCKETS,
+        max_tokens=MAX_TOKENS, name=None,
+    ):
         super().__init__(name=name)
         initializer = tf.lookup.TextFileInitializer(
             str(vocabulary_file),

@@ -34,8 +34,12 @@ import tf_keras
 {%- endif %}
 {%- endif %}
 
+from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.model import build_model, build_training_model
+{%- if cookiecutter.model_type == "checkpoint" %}
+from {{ cookiecutter.package_name }}.reusable import weight_penalties
+{%- endif %}
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("checkpoint_dir", None, "Where to write the checkpoint.")
@@ -95,7 +99,9 @@ def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
             cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
             # Scaled by the global batch, so summing over replicas gives the mean.
             loss = tf.nn.compute_average_loss(cross_entropy, global_batch_size=batch_size)
-            loss += tf.nn.scale_regularization_loss(tf.add_n(training_model.losses))
+            penalties = weight_penalties(training_model)
+            if penalties:
+                loss += tf.nn.scale_regularization_loss(tf.add_n(penalties))
         variables = training_model.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
@@ -153,9 +159,7 @@ def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_ra
         optimizer = make_optimizer(learning_rate)
     inputs, labels = synthetic_examples(num_examples, seed=seed)
     fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
-    checkpoint = tf.train.Checkpoint(
-        model=model, training_model=training_model, optimizer=optimizer
-    )
+    checkpoint = model_checkpoint(model=model, training_model=training_model, optimizer=optimizer)
     # Every worker takes part in saving (variables may live on any of them), but
     # only the chief writes to checkpoint_dir; the others write to scratch space.
     directory = Path(checkpoint_dir)

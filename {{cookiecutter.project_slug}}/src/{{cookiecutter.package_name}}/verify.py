@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.reusable import as_dict
+from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
 
 
 class VerificationError(Exception):
@@ -65,7 +65,7 @@ class Expectations:
             output_key=output_key,
             inputs=inputs,
             outputs=as_dict(inference_outputs(model, inputs), output_key),
-            regularization_losses=np.array([float(loss) for loss in model.losses]),
+            regularization_losses=np.array([float(loss) for loss in weight_penalties(model)]),
             num_variables=len(model.variables),
             num_trainable_variables=len(model.trainable_variables),
         )

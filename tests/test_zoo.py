@@ -1,0 +1,83 @@
+"""Models users bring: each replaces `model.py` in a baked project, whose unchanged suite passes.
+
+Every file in `tests/zoo/` is a `model.py` that differs from the example in a
+way real models do (see each file's docstring). The project is baked for the
+member's model type, its `model.py` replaced, the model doc's lines that state
+this model's shapes or arguments updated (as its user would), and then its own
+`pytest` trains, exports and runs every round-trip test.
+"""
+
+import dataclasses
+from pathlib import Path
+import shutil
+
+import pytest
+
+from conftest import run_project_suite
+
+ZOO = Path(__file__).with_name("zoo")
+
+# The doc's fine-tuning example passes the example's dropout rate; a model without
+# that hyperparameter takes no arguments.
+NO_DROPOUT_ARGUMENT = {
+    ', arguments={"dropout_rate": 0.3})': ")",
+    ' arguments={"dropout_rate": 0.3},': "",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+    model: str  # A file in tests/zoo/.
+    model_type: str
+    keras_flavour: str
+    task: str
+    doc: dict = dataclasses.field(default_factory=lambda: NO_DROPOUT_ARGUMENT)
+
+    def context(self):
+        context = {
+            "model_type": self.model_type, "keras_flavour": self.keras_flavour, "task": self.task,
+        }
+        if self.task.startswith("image-"):
+            context["image_size"] = "32"  # Every image member takes 32x32.
+        return context
+
+
+MEMBERS = [
+    Member("keras3_functional_dropout.py", "keras_full", "keras3", "image-classification"),
+    Member("keras3_subclassed_lists.py", "keras_full", "keras3", "image-classification"),
+    Member("keras3_text_vectorization.py", "keras_full", "keras3", "text-classification"),
+    Member(
+        "keras3_mobilenet_piece.py", "keras_piece", "keras3", "image-feature-vector",
+        doc={**NO_DROPOUT_ARGUMENT, "`[batch, 64]`": "`[batch, 432]`"},
+    ),
+    Member("keras3_augmentation_nested.py", "keras_piece", "keras3", "image-feature-vector"),
+    Member(
+        "keras3_two_hyperparameters.py", "keras_full", "keras3", "image-classification", doc={}
+    ),
+    Member("tf_keras_subclassed_list.py", "keras_full", "tf_keras", "image-classification"),
+    Member("tf_keras_sequential_piece.py", "keras_piece", "tf_keras", "image-feature-vector"),
+    Member("module_lists_and_dicts.py", "checkpoint", "keras3", "image-classification"),
+    Member("module_keras_text_embedding.py", "checkpoint", "keras3", "text-embedding", doc={}),
+]
+
+
+def test_every_zoo_model_is_a_member():
+    assert sorted(member.model for member in MEMBERS) == sorted(
+        path.name for path in ZOO.glob("*.py")
+    )
+
+
+@pytest.mark.parametrize("member", MEMBERS, ids=lambda member: member.model.removesuffix(".py"))
+def test_users_model_passes_the_projects_own_suite(cookies, member):
+    result = cookies.bake(extra_context=member.context())
+    assert result.exit_code == 0, result.exception
+    project = result.project_path
+    shutil.copyfile(ZOO / member.model, project / "src" / "image_model" / "model.py")
+    (doc,) = project.glob("assets/docs/*/models/*/*.md")
+    text = doc.read_text()
+    for old, new in member.doc.items():
+        if old in text:
+            text = text.replace(old, new)
+    doc.write_text(text)
+    summary, seconds = run_project_suite(project)
+    print(f"{member.model}: {summary} ({seconds:.0f} s)")

@@ -1,0 +1,29 @@
+"""Keras 3 piece: augmentation layers (RandomFlip, GaussianNoise) and a nested Sequential backbone."""
+
+import keras
+import tensorflow as tf
+
+NUM_CLASSES = 10
+INPUT_SIGNATURE = tf.TensorSpec([None, 32, 32, 3], tf.float32, name="images")
+OUTPUT_KEY = "feature_vector"
+HYPERPARAMETERS = {}
+
+
+def build_model():
+    augment = keras.Sequential(
+        [keras.layers.RandomFlip("horizontal"), keras.layers.GaussianNoise(0.05)], name="augment"
+    )
+    backbone = keras.Sequential([
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+        keras.layers.GlobalAveragePooling2D(),
+    ], name="backbone")
+    images = keras.Input(INPUT_SIGNATURE.shape[1:], name="images")
+    features = keras.layers.Dense(64)(backbone(augment(images)))
+    return keras.Model(images, features, name="augmented")
+
+
+def build_training_model(model):
+    images = keras.Input(INPUT_SIGNATURE.shape[1:])
+    return keras.Model(images, keras.layers.Dense(NUM_CLASSES)(model(images)))

@@ -1,0 +1,22 @@
+"""Keras 3, functional: conv, batch norm, an ordinary `Dropout` layer; no regularizer, no hyperparameters."""
+
+import keras
+import tensorflow as tf
+
+NUM_CLASSES = 10
+INPUT_SIGNATURE = tf.TensorSpec([None, 32, 32, 3], tf.float32, name="images")
+OUTPUT_KEY = "logits"
+HYPERPARAMETERS = {}
+
+
+def build_model():
+    images = keras.Input(INPUT_SIGNATURE.shape[1:], name="images")
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(images)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(0.3)(x)
+    return keras.Model(images, keras.layers.Dense(NUM_CLASSES)(x), name="functional_dropout")
+
+
+def build_training_model(model):
+    return model

@@ -1,0 +1,38 @@
+"""tf_keras (Keras 2), subclassed: layers in a list, a Dropout layer, an L2 regularizer."""
+
+import tensorflow as tf
+import tf_keras as keras
+
+NUM_CLASSES = 10
+INPUT_SIGNATURE = tf.TensorSpec([None, 32, 32, 3], tf.float32, name="images")
+OUTPUT_KEY = "logits"
+HYPERPARAMETERS = {}
+
+
+class Stack(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        l2 = keras.regularizers.L2(1e-4)
+        self.stages = [
+            keras.layers.Conv2D(8, 3, strides=2, activation="relu", kernel_regularizer=l2),
+            keras.layers.BatchNormalization(),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dropout(0.2),
+        ]
+        self.head = keras.layers.Dense(NUM_CLASSES)
+
+    def call(self, images, training=False):
+        x = images
+        for stage in self.stages:
+            x = stage(x, training=training)
+        return self.head(x)
+
+
+def build_model():
+    model = Stack(name="stack")
+    model(tf.zeros([1, *INPUT_SIGNATURE.shape[1:]]))
+    return model
+
+
+def build_training_model(model):
+    return model

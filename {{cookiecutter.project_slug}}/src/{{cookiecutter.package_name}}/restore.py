@@ -1,0 +1,215 @@
+"""Put trained weights into `build_model()`, strictly, and say what was left behind.
+
+`restore(model, source)` reads `source`, which is one of
+
+- a checkpoint directory (its latest checkpoint) or a checkpoint path
+  (`dir/ckpt-3`), holding the model under the key `model`: what `train.py`
+  writes, or your own training code with
+  `checkpoint.model_checkpoint(model=model, ...).save(...)`;
+- a file that Keras' own saving wrote: `.keras` or `.weights.h5` (Keras 3),
+  `.h5` (tf_keras), read with the model's `load_weights`.
+
+Strict: a missing source, or one that lacks any variable of the model, is an
+error that names what did not match; the model is never exported with
+freshly initialized weights. Keras weight files hold no seed-generator (RNG)
+state; `Restored` names those variables, which keep their initial state.
+"""
+
+import dataclasses
+import io
+from pathlib import Path
+import tempfile
+import zipfile
+
+import h5py
+import keras
+import tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+from {{ cookiecutter.package_name }}.checkpoint import (
+    keras_objects,
+    model_checkpoint,
+    rng_states,
+    trackables,
+)
+from {{ cookiecutter.package_name }}.reusable import tf_variable
+
+KERAS_FILES = (".keras", ".weights.h5", ".h5")
+
+
+class RestoreError(Exception):
+    """The source does not hold the model's weights; nothing was restored."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Restored:
+    """What `restore` read, and what it left behind."""
+
+    source: str
+    num_variables: int
+    left_behind: dict  # Top-level checkpoint key -> number of values not exported.
+    not_restored: tuple = ()  # Names of the model's variables the source has no value for.
+
+    def __str__(self):
+        left = ", ".join(f"{key} ({count})" for key, count in self.left_behind.items())
+        line = (
+            f"restored:              {self.num_variables - len(self.not_restored)} variables of "
+            f"`model` from {self.source}; not exported: {left or 'nothing'}"
+        )
+        if self.not_restored:
+            line += f"; kept as built (RNG state): {', '.join(self.not_restored)}"
+        return line
+
+
+def restore(model, source):
+    """Restores every variable of `model` from `source` (see the module docstring)."""
+    source = str(source)
+    untracked = _untracked_variables(model)
+    if untracked:
+        raise RestoreError(
+            f"{len(untracked)} variables of the model are out of reach of any checkpoint "
+            f"({', '.join(untracked[:5])}); keep layers and variables in attributes, lists or "
+            "dicts, not in sets or non-TensorFlow objects"
+        )
+    empty = _layers_without_vocabulary(model)
+    if empty:
+        raise RestoreError(
+            f"layer {empty[0]!r} has no vocabulary, and no checkpoint or weights file holds one "
+            "(an adapted vocabulary is not a variable); pass vocabulary= (a list or a file) to "
+            "it in build_model()"
+        )
+    if source.endswith(KERAS_FILES):
+        return _restore_keras_file(model, source)
+    path = tf.train.latest_checkpoint(source)
+    if path is None and tf.io.gfile.exists(f"{source}.index"):
+        path = source
+    if path is None:
+        raise RestoreError(f"no checkpoint found in {source}")
+    try:
+        status = model_checkpoint(model=model).read(path)
+        status.assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as error:
+        unmatched = _unrestored(model, path)
+        detail = f"unmatched: {', '.join(unmatched[:5])}" if unmatched else _first_line(error)
+        raise RestoreError(f"checkpoint {path} does not match the model; {detail}") from None
+    status.expect_partial()
+    keys = _keys_by_root_child(path)
+    exported = keys.pop("model", set())
+    keys.pop("save_counter", None)
+    # Each value left behind is counted once; the optimizer, which also lists the
+    # weights it updates, last.
+    left_behind, counted = {}, set(exported)
+    for name, found in sorted(keys.items(), key=lambda item: item[0] == "optimizer"):
+        if found - counted:
+            left_behind[name] = len(found - counted)
+            counted |= found
+    return Restored(path, len(model.variables), left_behind)
+
+
+def _restore_keras_file(model, path):
+    if not tf.io.gfile.exists(path):
+        raise RestoreError(f"no weights file {path}")
+    if isinstance(model, keras.Model):
+        # Keras 3 warns and keeps fresh weights where a file lacks a nested
+        # container's group; compare the file's entries with the model's first.
+        missing = _missing_keras_entries(model, path)
+        if missing:
+            raise RestoreError(
+                f"weights file {path} does not match the model; missing or of another shape: "
+                f"{', '.join(missing[:5])}"
+            )
+    try:
+        model.load_weights(path)
+    except (ValueError, OSError, KeyError) as error:
+        raise RestoreError(
+            f"weights file {path} does not match the model; Keras says: {_first_line(error)}"
+        ) from None
+    rng = {id(variable) for variable in rng_states(model)}
+    not_restored = tuple(variable.name for variable in model.variables if id(variable) in rng)
+    return Restored(path, len(model.variables), {}, not_restored)
+
+
+def _missing_keras_entries(model, path):
+    """Keras weight-file entries (`layers/dense/vars/0`) of `model` that `path` lacks."""
+    with tempfile.TemporaryDirectory() as scratch:
+        own = Path(scratch) / "model.weights.h5"
+        model.save_weights(own)
+        expected = _h5_shapes(own)
+    with tf.io.gfile.GFile(path, "rb") as file:
+        data = io.BytesIO(file.read())
+    if path.endswith(".keras"):
+        with zipfile.ZipFile(data) as archive:
+            data = io.BytesIO(archive.read("model.weights.h5"))
+    found = _h5_shapes(data)
+    return sorted(name for name, shape in expected.items() if found.get(name) != shape)
+
+
+def _h5_shapes(file):
+    shapes = {}
+    with h5py.File(file, "r") as weights:
+        weights.visititems(
+            lambda name, item: shapes.update({name: item.shape})
+            if isinstance(item, h5py.Dataset) else None
+        )
+    return shapes
+
+
+def _first_line(error):
+    lines = [line for line in str(error).splitlines() if line.strip()] or [type(error).__name__]
+    return " ".join(lines[:2])[:400]
+
+
+def _keys_by_root_child(path):
+    """{name: checkpoint keys of the values reachable from the root's child `name`}.
+
+    Read from the checkpoint's object graph, not from key prefixes: a value
+    reachable by several paths (a model's weight, also listed by the optimizer)
+    is stored under only one of them.
+    """
+    reader = tf.train.load_checkpoint(path)
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    found = {}
+    parts = {child.node_id for child in graph.nodes[0].children}
+    for child in graph.nodes[0].children:
+        # Not into the other parts: a training model also holds its optimizer.
+        keys, seen, pending = set(), parts - {child.node_id}, [child.node_id]
+        while pending:
+            node_id = pending.pop()
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            node = graph.nodes[node_id]
+            keys.update(attribute.checkpoint_key for attribute in node.attributes)
+            pending.extend(reference.node_id for reference in node.children)
+            pending.extend(slot.slot_variable_node_id for slot in node.slot_variables)
+        found[child.local_name] = keys
+    return found
+
+
+def _layers_without_vocabulary(model):
+    """Names of Keras lookup layers (TextVectorization, StringLookup, ...) built without one."""
+    return [
+        obj.name for obj in keras_objects(model)
+        if hasattr(obj, "get_vocabulary") and not obj.get_vocabulary(include_special_tokens=False)
+    ]
+
+
+def _untracked_variables(model):
+    """Names of the model's variables that no checkpoint of it reaches (and so never restores)."""
+    reachable = set()
+    for trackable in trackables(model):
+        reachable |= {id(trackable), id(tf_variable(trackable))}
+    return [
+        variable.name for variable in model.variables
+        if id(variable) not in reachable and id(tf_variable(variable)) not in reachable
+    ]
+
+
+def _unrestored(model, path):
+    """Names of the model's variables the checkpoint holds no value of the right shape for."""
+    shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+    stored = {tuple(shapes[key]) for key in _keys_by_root_child(path).get("model", ())}
+    return [
+        variable.name for variable in model.variables if tuple(variable.shape) not in stored
+    ] or ["model/ (the checkpoint's object graph has another structure)"]
