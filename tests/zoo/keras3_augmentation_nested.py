@@ -1,4 +1,4 @@
-"""Keras 3 piece: augmentation layers (RandomFlip, GaussianNoise) and a nested Sequential backbone."""
+"""Keras 3 piece: augmentation layers (RandomFlip, GaussianNoise), a nested Sequential backbone."""
 
 import keras
 import tensorflow as tf

@@ -1,4 +1,4 @@
-"""Keras 3, functional: conv, batch norm, an ordinary `Dropout` layer; no regularizer, no hyperparameters."""
+"""Keras 3, functional: batch norm, a plain `Dropout` layer; no regularizer, no hyperparameters."""
 
 import keras
 import tensorflow as tf

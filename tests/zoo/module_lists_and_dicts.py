@@ -1,4 +1,4 @@
-"""A `tf.Module` with variables in a list and a dict: no Keras, no regularizer, no hyperparameters."""
+"""A `tf.Module` with variables in a list and a dict: no Keras, regularizer or hyperparameters."""
 
 import tensorflow as tf
 

@@ -27,6 +27,7 @@ from {{ cookiecutter.package_name }}.export import (
     refuse_python_layers,
 )
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.restore import restore
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
 from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
 {%- endif %}
@@ -220,8 +221,18 @@ def save_with_keras(model, path):
 
 
 @pytest.mark.parametrize("name", KERAS_FILES)
-def test_export_restores_a_file_that_keras_saved(name, source_model, inputs, tmp_path):
+def test_restores_a_file_that_keras_saved(name, source_model, inputs, tmp_path):
     path = tmp_path / name
+    save_with_keras(source_model, path)
+    model = build_model()
+    assert restore(model, path).source == str(path)
+    expected = inference_outputs(source_model, inputs)
+    assert not differing_outputs(inference_outputs(model, inputs), expected, OUTPUT_KEY)
+
+
+def test_exports_from_a_file_that_keras_saved(source_model, inputs, tmp_path):
+    """Training code that saves with Keras' own saving needs no checkpoint of ours."""
+    path = tmp_path / KERAS_FILES[0]
     save_with_keras(source_model, path)
     exported = export_saved_model(path, tmp_path / "export")
     assert f"from {path}" in str(exported)
