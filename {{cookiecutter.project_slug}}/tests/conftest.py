@@ -20,25 +20,30 @@ SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
 
 
 def module_env():
-    """An environment in which `python -m {{ cookiecutter.package_name }}.<module>` finds this package."""
+    """An environment in which `python -m {{ cookiecutter.package_name }}.<module>` finds this package.
+
+    Without TF_CPP_MIN_LOG_LEVEL: the commands run quiet by default, as for a user.
+    """
     path = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
-    return {**os.environ, "PYTHONPATH": path}
+    env = {**os.environ, "PYTHONPATH": path}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    return env
 
 
 def run_module(module, *args):
-    """Runs `python -m {{ cookiecutter.package_name }}.<module> args` and returns its stdout."""
+    """Runs `python -m {{ cookiecutter.package_name }}.<module> args`; returns the finished process."""
     result = subprocess.run(
         [sys.executable, "-m", f"{{ cookiecutter.package_name }}.{module}", *map(str, args)],
         capture_output=True, text=True, env=module_env(), check=False,
     )
     if result.returncode:
         pytest.fail(f"{module} {' '.join(map(str, args))} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
+    return result
 
 
 @pytest.fixture(scope="session")
 def run():
-    """`run(module, *args)` runs a command of this project like a user does; returns stdout."""
+    """`run(module, *args)` runs a command of this project like a user does."""
     return run_module
 
 
@@ -56,10 +61,12 @@ def checkpoint_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def export_run(checkpoint_dir, tmp_path_factory):
-    """(export directory, the report the export command printed)."""
+    """(export directory, the finished `export --pack` command), as a user runs it."""
     path = tmp_path_factory.mktemp("export") / "saved_model"
-    report = run_module("export", "--checkpoint_dir", checkpoint_dir, "--export_dir", path)
-    return path, report
+    process = run_module(
+        "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", path, "--pack"
+    )
+    return path, process
 
 
 @pytest.fixture(scope="session")

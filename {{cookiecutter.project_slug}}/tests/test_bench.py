@@ -29,7 +29,7 @@ def bench_run(run, tmp_path_factory):
     table = run(
         "bench", "--repeats", 1, "--calls", 2, "--warmup", 1,
         "--batch_sizes", ",".join(map(str, BATCH_SIZES)), "--json", path,
-    )
+    ).stdout
     return json.loads(path.read_text()), table
 
 

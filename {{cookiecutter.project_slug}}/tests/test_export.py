@@ -1,9 +1,13 @@
 """The export refuses what it cannot do faithfully and never loses a previous export."""
 
+import errno
 import hashlib
 import os
+from pathlib import Path
+import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -20,6 +24,7 @@ import tf_keras as keras
 {% if cookiecutter.model_type == "checkpoint" -%}
 from {{ cookiecutter.package_name }}.export import ExportError, export_saved_model
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
+from {{ cookiecutter.package_name }}.scan import scan_saved_model
 {%- else -%}
 from {{ cookiecutter.package_name }}.export import (
     ExportError,
@@ -29,6 +34,7 @@ from {{ cookiecutter.package_name }}.export import (
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.restore import restore
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
+from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
 {%- endif %}
 
@@ -60,7 +66,8 @@ def published(export_dir, tmp_path):
 
 
 def test_export_command_reports_the_verified_artifact(export_run, source_model):
-    export_dir, report = export_run
+    export_dir, process = export_run
+    report = process.stdout
     assert (export_dir / "saved_model.pb").is_file()
     assert f"SavedModel:            {export_dir}" in report
     assert "serving_default:" in report
@@ -75,6 +82,79 @@ def test_export_command_reports_the_verified_artifact(export_run, source_model):
     # Only the piece is exported: the classification head it was trained with stays behind.
     assert "training_model (" in report
 {%- endif %}
+    archive = export_dir.with_name(f"{export_dir.name}.tar.gz")
+    assert f"package:               {archive} (sha256 " in report
+
+
+def test_export_command_prints_only_its_own_lines(export_run):
+    """Quiet by default: none of TensorFlow's C++ or absl start-up lines, no INFO logging."""
+    _, process = export_run
+    noise = re.compile(r"^[IWE]\d{4} |absl::InitializeLog|oneDNN|cuda|^INFO:", re.MULTILINE)
+    assert not noise.search(process.stderr), process.stderr[-2000:]
+    assert not noise.search(process.stdout), process.stdout[-2000:]
+
+
+def test_same_checkpoint_packs_to_the_same_bytes_in_another_process(
+    export_run, checkpoint_dir, run, tmp_path
+):
+    """Anyone with the checkpoint and this code can rebuild the published package and its hash."""
+    export_dir, _ = export_run
+    again = tmp_path / "again"
+    run("export", "--checkpoint_dir", checkpoint_dir, "--export_dir", again, "--pack")
+    first = export_dir.with_name(f"{export_dir.name}.tar.gz")
+    second = again.with_name("again.tar.gz")
+    assert second.read_bytes() == first.read_bytes()
+    assert tree_digest(again) == tree_digest(export_dir)
+
+
+def test_export_dir_that_is_a_file_is_one_line_and_nothing_written(checkpoint_dir, env, tmp_path):
+    target = tmp_path / "export"
+    target.write_text("not a directory")
+    result = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}.export",
+         "--checkpoint_dir", str(checkpoint_dir), "--export_dir", str(target)],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"ERROR: {target} is a file; --export_dir must name a directory"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+def test_export_dir_that_cannot_be_written_is_refused(checkpoint_dir, tmp_path):
+    if os.geteuid() == 0:
+        parent = Path("/sys")  # Even root may not create directories there.
+    else:
+        parent = tmp_path / "read-only"
+        parent.mkdir(mode=0o500)
+    with pytest.raises(ExportError, match=f"cannot write in {parent}"):
+        export_saved_model(checkpoint_dir, parent / "no" / "export")
+
+
+def test_full_disk_is_refused_and_leaves_nothing(checkpoint_dir, published, monkeypatch):
+    before = tree_digest(published)
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(tf.saved_model, "save", no_space)
+    with pytest.raises(ExportError, match="failed: No space left on device"):
+        export_saved_model(checkpoint_dir, published, overwrite=True)
+    assert tree_digest(published) == before
+    assert [p.name for p in published.parent.iterdir()] == [published.name]
+
+
+def test_damaged_checkpoint_is_refused(checkpoint_dir, tmp_path):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(checkpoint_dir, damaged)
+    (shard,) = damaged.glob("*.data-*")
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    with pytest.raises(ExportError, match="is damaged .*restore it from a copy or train again"):
+        export_saved_model(damaged, tmp_path / "export")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged"]
 
 
 def test_missing_checkpoint_is_refused(tmp_path):
@@ -97,20 +177,66 @@ def test_failed_export_keeps_the_previous_one(published, foreign_checkpoint_dir)
     assert [p.name for p in published.parent.iterdir()] == [published.name]
 
 
-def test_existing_export_needs_overwrite(checkpoint_dir, published):
+def test_existing_export_and_package_need_overwrite(checkpoint_dir, published):
     with pytest.raises(ExportError, match="--overwrite"):
         export_saved_model(checkpoint_dir, published)
+    fresh = published.with_name("fresh")
+    archive = published.with_name("fresh.tar.gz")
+    archive.write_bytes(b"an earlier package")
+    with pytest.raises(ExportError, match=f"{archive} exists; pass --overwrite"):
+        export_saved_model(checkpoint_dir, fresh, pack=True)
+    assert archive.read_bytes() == b"an earlier package"
     exported = export_saved_model(checkpoint_dir, published, overwrite=True)
     assert exported.report.path == str(published)
-    assert [p.name for p in published.parent.iterdir()] == [published.name]
+    assert sorted(p.name for p in published.parent.iterdir()) == sorted(
+        [published.name, archive.name]
+    )
 
 
-def test_versioned_exports_count_up(checkpoint_dir, export_dir, tmp_path):
+def test_versioned_exports_count_up_with_the_users_permissions(
+    checkpoint_dir, export_dir, tmp_path
+):
     base = tmp_path / "serving"
     shutil.copytree(export_dir, base / "1")
-    exported = export_saved_model(checkpoint_dir, base, versioned=True)
+    previous = os.umask(0o027)
+    try:
+        exported = export_saved_model(checkpoint_dir, base, versioned=True, pack=True)
+    finally:
+        os.umask(previous)
     assert exported.report.path == str(base / "2")
-    assert sorted(p.name for p in base.iterdir()) == ["1", "2"]
+    assert exported.archive == str(base / "2.tar.gz")
+    assert sorted(p.name for p in base.iterdir()) == ["1", "2", "2.tar.gz", "2.tar.gz.sha256"]
+    assert stat.S_IMODE((base / "2").stat().st_mode) == 0o750  # 0o777 less the umask.
+
+
+def test_concurrent_exports_each_publish_their_own_or_are_refused(checkpoint_dir, env, tmp_path):
+    """Two exports at once into one versioned directory and two into one plain directory."""
+
+    def start(*flags):
+        return subprocess.Popen(
+            [sys.executable, "-m", "{{ cookiecutter.package_name }}.export",
+             "--checkpoint_dir", str(checkpoint_dir), *flags],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+    versioned = [start("--export_dir", str(tmp_path / "serving"), "--versioned") for _ in range(2)]
+    plain = [start("--export_dir", str(tmp_path / "plain")) for _ in range(2)]
+    results = [(process, *process.communicate(timeout=600)) for process in versioned + plain]
+    reported = set()
+    for process, stdout, _ in results[:2]:
+        assert process.returncode == 0
+        (path,) = re.findall(r"^SavedModel: +(\S+)$", stdout, flags=re.MULTILINE)
+        reported.add(path)
+    assert reported == {str(tmp_path / "serving" / "1"), str(tmp_path / "serving" / "2")}
+    outcomes = sorted(process.returncode for process, _, _ in results[2:])
+    assert outcomes == [0, 1], "one plain export publishes, the other is refused"
+    (refused,) = [stderr for process, _, stderr in results[2:] if process.returncode]
+    assert refused.strip().splitlines() == [f"ERROR: {tmp_path / 'plain'} is not empty; "
+                                            "pass --overwrite to replace it"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain", "serving"]
+    for path in [*reported, tmp_path / "plain"]:
+        assert scan_saved_model(path) == []
+        assert tf.saved_model.load(str(path)).signatures["serving_default"] is not None
 
 
 @pytest.mark.parametrize("moment", ["saved_model.pb", "variables/variables.index"])

@@ -49,6 +49,14 @@ def test_same_export_packs_to_the_same_bytes(archive, export_dir, tmp_path):
     assert Path(f"{path}.sha256").read_text() == f"{digest}  {ARCHIVE_NAME}\n"
 
 
+def test_existing_archive_is_refused_without_overwrite(archive, export_dir):
+    path, digest = archive
+    with pytest.raises(PackError, match="exists; pass --overwrite"):
+        pack_saved_model(export_dir, path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert pack_saved_model(export_dir, path, overwrite=True) == digest
+
+
 def test_unpacked_archive_loads_and_computes_the_same(archive, tmp_path, source_model, inputs):
     path, _ = archive
     with tarfile.open(path) as tar:

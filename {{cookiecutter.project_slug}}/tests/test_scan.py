@@ -3,7 +3,7 @@
 import pytest
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.reusable import ReusableModule
+from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 
 
@@ -72,7 +72,7 @@ def read_a_file_into_a_table(inputs):
 )
 def test_unsafe_ops_are_refused_with_their_place(tmp_path, side_effect, op):
     module = ReusableModule(Tampered(side_effect), tf.TensorSpec([None, 3], tf.float32), "y")
-    tf.saved_model.save(module, str(tmp_path), signatures={"serving_default": module.serve})
+    save_reusable(module, tmp_path)
     findings = scan_saved_model(tmp_path)
     assert op in {finding.op for finding in findings}
     message = str(next(finding for finding in findings if finding.op == op))
@@ -81,4 +81,4 @@ def test_unsafe_ops_are_refused_with_their_place(tmp_path, side_effect, op):
 
 def test_our_export_is_clean_and_the_command_says_so(export_dir, run):
     assert scan_saved_model(export_dir) == []
-    assert "clean" in run("scan", export_dir)
+    assert "clean" in run("scan", export_dir).stdout

@@ -6,13 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
-from {{ cookiecutter.package_name }}.reusable import ReusableModule
-from {{ cookiecutter.package_name }}.verify import (
-    Expectations,
-    VerificationError,
-    verify_in_fresh_process,
-)
+from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
+from {{ cookiecutter.package_name }}.verify import Expectations, VerificationError
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +44,7 @@ def test_untraced_training_mode_is_refused(source_model, inputs, tmp_path):
         lambda batch, training=False: source_model(batch, training=training)
     )
     module.__call__.get_concrete_function(INPUT_SIGNATURE)
-    tf.saved_model.save(module, str(tmp_path), signatures={"serving_default": module.serve})
+    save_reusable(module, tmp_path)
     expected = Expectations.of_model(source_model, inputs, OUTPUT_KEY)
     with pytest.raises(VerificationError, match="training=True"):
         verify_in_fresh_process(tmp_path, expected)

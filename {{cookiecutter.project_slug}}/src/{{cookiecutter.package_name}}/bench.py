@@ -51,30 +51,28 @@ import sys
 import tempfile
 import time
 
-from absl import app, flags, logging
+from absl import flags
 {%- if keras3_text %}
 import keras
 {%- endif %}
 import numpy as np
 import tensorflow as tf
 
+from {{ cookiecutter.package_name }} import cli
+{%- if keras3_text %}
+from {{ cookiecutter.package_name }}.checkpoint import trackables
+{%- endif %}
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.export import save_verified
-from {{ cookiecutter.package_name }}.model import (
-    HYPERPARAMETERS,
-    INPUT_SIGNATURE,
-    OUTPUT_KEY,
-    build_model,
+from {{ cookiecutter.package_name }}.export import make_fingerprint_deterministic
+from {{ cookiecutter.package_name }}.fresh_process import FreshProcessVerifier
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.reusable import as_dict, reusable_module, save_reusable
+from {{ cookiecutter.package_name }}.scan import scan_saved_model
+from {{ cookiecutter.package_name }}.verify import (
+    Expectations,
+    directory_bytes,
+    verify_saved_model,
 )
-from {{ cookiecutter.package_name }}.reusable import ReusableModule, as_dict
-from {{ cookiecutter.package_name }}.verify import verify_saved_model
-
-FLAGS = flags.FLAGS
-flags.DEFINE_integer("repeats", 3, "Measured exports and loads of each kind (medians are shown).")
-flags.DEFINE_integer("calls", 100, "Measured calls per contender and batch size.")
-flags.DEFINE_integer("warmup", 10, "Unmeasured calls per contender and batch size before those.")
-flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes at which latency is measured.")
-flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
 
 {% if keras3_text -%}
 BASELINE = "keras ExportArchive, lookup table tracked"
@@ -108,7 +106,9 @@ def save_baseline(model, path):
 {%- if keras3_text %}
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.track(model.tokenizer.table)
+    for trackable in trackables(model):
+        if isinstance(trackable, tf.saved_model.experimental.TrackableResource):
+            archive.track(trackable)
     archive.add_endpoint(
         "serve", lambda texts: model(texts, training=False), input_signature=[INPUT_SIGNATURE]
     )
@@ -135,7 +135,7 @@ def baseline_call(loaded):
 
 
 def export_reusable(model, path):
-    """Runs the stages of `export.save_verified` on `model`, each timed.
+    """The stages of `export.save_verified`, through the same public functions, each timed.
 
     Returns `({stage: seconds}, the Expectations checked)`.
     """
@@ -148,14 +148,26 @@ def export_reusable(model, path):
         stages[stage] = now - start
         start = now
 
-    _, expected = save_verified(model, path, on_stage=lap)
+    with FreshProcessVerifier() as verifier:
+        module = reusable_module(model)
+        lap("trace")
+        inputs, _ = synthetic_examples(4, seed=1)
+        expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
+        lap("expectations")
+        save_reusable(module, path)
+        make_fingerprint_deterministic(path)
+        lap("save")
+        if scan_saved_model(path):
+            raise RuntimeError(f"the export at {path} holds an unsafe op")
+        lap("scan")
+        verifier.verify(path, expected)
+        lap("verify")
     return stages, expected
 
 
 def save_unverified(model, path):
     """The reusable export without the expectations, scan and verification."""
-    module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
-    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    save_reusable(reusable_module(model), path)
 
 
 def main_output(outputs):
@@ -175,10 +187,6 @@ def python_startup_seconds():
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import tensorflow"], check=True, capture_output=True)
     return time.perf_counter() - start
-
-
-def directory_bytes(path):
-    return sum(file.stat().st_size for file in Path(path).rglob("*") if file.is_file())
 
 
 def median_latencies(functions, inputs, calls, warmup):
@@ -404,16 +412,24 @@ def format_results(results):
 
 def main(argv):
     del argv  # Unused.
-    # The savers log every file they write at INFO: the table is this command's output.
-    logging.set_verbosity(logging.WARNING)
+    args = flags.FLAGS
     results = benchmark(
-        repeats=FLAGS.repeats, calls=FLAGS.calls, warmup=FLAGS.warmup,
-        batch_sizes=[int(size) for size in FLAGS.batch_sizes],
+        repeats=args.repeats, calls=args.calls, warmup=args.warmup,
+        batch_sizes=[int(size) for size in args.batch_sizes],
     )
     print(format_results(results))
-    if FLAGS.json:
-        Path(FLAGS.json).write_text(json.dumps(results, indent=2) + "\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    flags.DEFINE_integer(
+        "repeats", 3, "Measured exports and loads of each kind (medians are shown)."
+    )
+    flags.DEFINE_integer("calls", 100, "Measured calls per contender and batch size.")
+    flags.DEFINE_integer(
+        "warmup", 10, "Unmeasured calls per contender and batch size before those."
+    )
+    flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes at which latency is measured.")
+    flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
+    cli.run(main)

@@ -13,6 +13,7 @@ from pathlib import Path
 import re
 import tarfile
 
+# The name the model doc's `asset-path` gives the package where it is hosted.
 ARCHIVE_NAME = "{{ cookiecutter.model_name }}-{{ cookiecutter.model_version }}.tar.gz"
 
 # The files Kaggle Models and tfhub.dev accept in a SavedModel archive.
@@ -45,9 +46,14 @@ def archive_members(export_dir):
     return members
 
 
-def pack_saved_model(export_dir, archive):
-    """Writes `archive` (and `archive`.sha256) from `export_dir`; returns the hex digest."""
+def pack_saved_model(export_dir, archive, *, overwrite=False):
+    """Writes `archive` (and `archive`.sha256) from `export_dir`; returns the hex digest.
+
+    An existing `archive` is replaced only with `overwrite`, and then in one rename.
+    """
     export_dir, archive = Path(export_dir), Path(archive)
+    if archive.exists() and not overwrite:
+        raise PackError(f"{archive} exists; pass --overwrite to replace it")
     members = archive_members(export_dir)
     partial = archive.with_name(f".{archive.name}.partial")
     with open(partial, "wb") as raw:

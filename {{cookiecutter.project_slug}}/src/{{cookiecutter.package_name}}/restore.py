@@ -88,6 +88,11 @@ def restore(model, source):
     try:
         status = model_checkpoint(model=model).read(path)
         status.assert_existing_objects_matched()
+    except tf.errors.DataLossError as error:
+        raise RestoreError(
+            f"checkpoint {path} is damaged ({_first_line(error)}); restore it from a copy or "
+            "train again"
+        ) from None
     except (AssertionError, ValueError, tf.errors.OpError) as error:
         unmatched = _unrestored(model, path)
         detail = f"unmatched: {', '.join(unmatched[:5])}" if unmatched else _first_line(error)

@@ -24,6 +24,8 @@ import sys
 
 from tensorflow.core.protobuf import saved_model_pb2
 
+from {{ cookiecutter.package_name }} import cli
+
 # Ops of the model's own computation: arithmetic, neural-network kernels, shapes,
 # variables, calls between functions, random numbers (dropout, noise, augmentation),
 # loops (RNNs), and what Keras' preprocessing layers compute: text to token ids
@@ -169,10 +171,10 @@ def scan_saved_model(path):
     return findings
 
 
-def main(argv=None):
-    paths = (argv if argv is not None else sys.argv)[1:]
+def main(argv):
+    paths = argv[1:]
     if not paths:
-        sys.exit("usage: python -m {{ cookiecutter.package_name }}.scan SAVED_MODEL_DIR [...]")
+        sys.exit("ERROR: name at least one SavedModel directory to scan")
     refused = False
     for path in paths:
         findings = scan_saved_model(path)
@@ -185,4 +187,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

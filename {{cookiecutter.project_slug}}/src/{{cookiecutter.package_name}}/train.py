@@ -22,7 +22,7 @@ from pathlib import Path
 import shutil
 import sys
 
-from absl import app, flags
+from absl import flags
 {% if cookiecutter.keras_flavour == "tf_keras" -%}
 import tensorflow as tf
 import tf_keras as keras
@@ -34,23 +34,13 @@ import tf_keras
 {%- endif %}
 {%- endif %}
 
+from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.model import build_model, build_training_model
 {%- if cookiecutter.model_type == "checkpoint" %}
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
 {%- endif %}
-
-FLAGS = flags.FLAGS
-flags.DEFINE_string("checkpoint_dir", None, "Where to write the checkpoint.")
-flags.DEFINE_integer("epochs", 2, "Passes over the synthetic data.")
-flags.DEFINE_integer("num_examples", 512, "Synthetic training examples.")
-flags.DEFINE_integer("batch_size", 32, "Training batch size.")
-flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
-flags.DEFINE_enum(
-    "strategy", "default", ["default", "mirrored", "multi_worker"],
-    "tf.distribute strategy: one device, all local devices, or the workers in TF_CONFIG.",
-)
 
 
 def make_strategy(name):
@@ -188,24 +178,33 @@ def _is_chief(strategy):
 
 def main(argv):
     del argv  # Unused.
+    args = flags.FLAGS
     # First: a multi-worker strategy must exist before any other TensorFlow op runs.
     try:
-        strategy = make_strategy(FLAGS.strategy)
+        strategy = make_strategy(args.strategy)
     except ValueError as error:
         sys.exit(f"ERROR: {error}")
-    print(f"strategy: {FLAGS.strategy}, replicas in sync: {strategy.num_replicas_in_sync}")
+    print(f"strategy: {args.strategy}, replicas in sync: {strategy.num_replicas_in_sync}")
     path = train(
-        FLAGS.checkpoint_dir,
-        epochs=FLAGS.epochs,
-        num_examples=FLAGS.num_examples,
-        batch_size=FLAGS.batch_size,
-        learning_rate=FLAGS.learning_rate,
+        args.checkpoint_dir,
+        epochs=args.epochs,
+        num_examples=args.num_examples,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
         strategy=strategy,
     )
     print(f"Wrote checkpoint {path}")
 
 
 if __name__ == "__main__":
-    # Required only here, so that importing this module defines no required flags.
+    flags.DEFINE_string("checkpoint_dir", None, "Where to write the checkpoint.")
+    flags.DEFINE_integer("epochs", 2, "Passes over the synthetic data.")
+    flags.DEFINE_integer("num_examples", 512, "Synthetic training examples.")
+    flags.DEFINE_integer("batch_size", 32, "Training batch size.")
+    flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
+    flags.DEFINE_enum(
+        "strategy", "default", ["default", "mirrored", "multi_worker"],
+        "tf.distribute strategy: one device, all local devices, or the workers in TF_CONFIG.",
+    )
     flags.mark_flags_as_required(["checkpoint_dir"])
-    app.run(main)
+    cli.run(main)

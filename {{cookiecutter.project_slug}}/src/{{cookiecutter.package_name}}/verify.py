@@ -1,24 +1,22 @@
 """Checks that a written SavedModel keeps the reusable interface and the model's outputs.
 
 `export.py` records what the in-memory model computes (`Expectations`) and
-checks the written SavedModel against it in a fresh Python process
-(`FreshProcessVerifier`, `verify_in_fresh_process`), so an artifact that only works beside the code
-that wrote it (Python state, files outside the export) is never published:
+checks the written SavedModel against it (`verify_saved_model`) in a fresh
+Python process (`fresh_process.py`), so an artifact that only works beside the
+code that wrote it (Python state, files outside the export) is never published:
 
-    python -m {{ cookiecutter.package_name }}.verify SAVED_MODEL_DIR EXPECTATIONS.npz
+    python -m {{ cookiecutter.package_name }}.verify --saved_model_dir DIR --expectations FILE.npz
 """
 
 import dataclasses
-import json
-import os
 from pathlib import Path
-import subprocess
 import sys
-import tempfile
 
+from absl import flags
 import numpy as np
 import tensorflow as tf
 
+from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
 
 
@@ -185,8 +183,13 @@ def verify_saved_model(path, expected):
         num_variables=len(loaded.variables),
         num_trainable_variables=len(loaded.trainable_variables),
         regularization_losses=tuple(losses),
-        size_bytes=sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()),
+        size_bytes=directory_bytes(path),
     )
+
+
+def directory_bytes(path):
+    """The bytes of every file under `path`."""
+    return sum(file.stat().st_size for file in Path(path).rglob("*") if file.is_file())
 
 
 def _describe(name, spec):
@@ -195,68 +198,20 @@ def _describe(name, spec):
     return f"{name}: {spec.dtype.name}[{dims}]"
 
 
-class FreshProcessVerifier:
-    """A Python process that verifies one SavedModel, started before it is written.
-
-    Starting it first lets its Python and TensorFlow imports (about 1.6 s) run
-    while the export traces and saves. Use as a context manager; `verify` hands
-    over the paths and waits for the `Report`.
-    """
-
-    def __enter__(self):
-        # The child imports this package from wherever this process found it.
-        source = str(Path(__file__).resolve().parents[1])
-        path_entries = [source, os.environ.get("PYTHONPATH", "")]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path_entries)}
-        self._scratch = tempfile.TemporaryDirectory()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, "-"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        )
-        return self
-
-    def verify(self, path, expected):
-        """Checks `path` against `expected` in the child process; returns its `Report`."""
-        expectations = Path(self._scratch.name) / "expectations.npz"
-        expected.save(expectations)
-        stdout, stderr = self._process.communicate(f"{path}\n{expectations}\n")
-        if self._process.returncode:
-            lines = stderr.strip().splitlines() or ["(no output)"]
-            errors = [line for line in lines if line.startswith("ERROR: ")]
-            raise VerificationError((errors or lines)[-1].removeprefix("ERROR: "))
-        return Report(**json.loads(stdout.strip().splitlines()[-1]))
-
-    def __exit__(self, *exc_info):
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-        self._scratch.cleanup()
-
-
-def verify_in_fresh_process(path, expected):
-    """Runs `verify_saved_model` in a new Python process; returns its `Report`."""
-    with FreshProcessVerifier() as verifier:
-        return verifier.verify(path, expected)
-
-
-def main(argv=None):
-    args = (argv if argv is not None else sys.argv)[1:]
-    if args == ["-"]:
-        # Started ahead of time by FreshProcessVerifier: the paths come on stdin.
-        args = sys.stdin.read().split("\n")[:2]
-        if len(args) != 2 or not all(args):
-            sys.exit("ERROR: no SavedModel to verify was given on stdin")
-    if len(args) != 2:
-        sys.exit(
-            "usage: python -m {{ cookiecutter.package_name }}.verify SAVED_MODEL_DIR EXPECTATIONS.npz\n"
-            "       (or - to read both paths from stdin)"
-        )
+def main(argv):
+    del argv  # Unused.
+    args = flags.FLAGS
     try:
-        report = verify_saved_model(args[0], Expectations.load(args[1]))
+        report = verify_saved_model(args.saved_model_dir, Expectations.load(args.expectations))
     except VerificationError as error:
         sys.exit(f"ERROR: {error}")
-    print(json.dumps(dataclasses.asdict(report)))
+    print(report)
 
 
 if __name__ == "__main__":
-    main()
+    flags.DEFINE_string("saved_model_dir", None, "The SavedModel to check.")
+    flags.DEFINE_string(
+        "expectations", None, "What the model computes: a .npz that Expectations.save wrote."
+    )
+    flags.mark_flags_as_required(["saved_model_dir", "expectations"])
+    cli.run(main)

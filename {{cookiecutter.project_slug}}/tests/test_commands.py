@@ -1,0 +1,53 @@
+"""Every command takes absl flags and a --help that exits 0; the library works in one process."""
+
+import subprocess
+import sys
+
+import pytest
+
+from {{ cookiecutter.package_name }}.export import export_saved_model
+from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.pack import pack_saved_model
+from {{ cookiecutter.package_name }}.restore import restore
+from {{ cookiecutter.package_name }}.scan import scan_saved_model
+from {{ cookiecutter.package_name }}.train import train
+from {{ cookiecutter.package_name }}.verify import Expectations
+
+# Each command and the flags its --help must list.
+COMMANDS = {
+    "train": [
+        "checkpoint_dir", "epochs", "num_examples", "batch_size", "learning_rate", "strategy",
+    ],
+    "export": ["checkpoint_dir", "weights", "export_dir", "overwrite", "versioned", "pack"],
+    "verify": ["saved_model_dir", "expectations"],
+    "scan": [],
+    "bench": ["repeats", "calls", "warmup", "batch_sizes", "json"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help_lists_every_flag_and_exits_0(command, env):
+    result = subprocess.run(
+        [sys.executable, "-m", f"{{ cookiecutter.package_name }}.{command}", "--help"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"python -m {{ cookiecutter.package_name }}.{command}" in result.stdout
+    for flag in COMMANDS[command]:
+        assert f"--{flag}:" in result.stdout or f"--[no]{flag}:" in result.stdout, flag
+
+
+def test_one_process_runs_the_whole_pipeline(tmp_path, inputs):
+    """A pipeline script or notebook imports every library module and calls each in turn."""
+    checkpoint = train(tmp_path / "checkpoints", epochs=1, num_examples=64)
+    exported = export_saved_model(checkpoint, tmp_path / "export")
+    model = build_model()
+    restore(model, checkpoint)
+    report = verify_in_fresh_process(
+        tmp_path / "export", Expectations.of_model(model, inputs, OUTPUT_KEY)
+    )
+    assert report.num_variables == exported.report.num_variables
+    assert scan_saved_model(tmp_path / "export") == []
+    digest = pack_saved_model(tmp_path / "export", tmp_path / "export.tar.gz")
+    assert (tmp_path / "export.tar.gz.sha256").read_text().startswith(digest)
