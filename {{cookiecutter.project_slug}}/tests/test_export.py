@@ -151,7 +151,7 @@ def test_damaged_checkpoint_is_refused(checkpoint_dir, tmp_path):
     (shard,) = damaged.glob("*.data-*")
     # Every stored value garbled, the file's size kept: what a bad disk or copy leaves.
     shard.write_bytes(bytes(byte ^ 0xFF for byte in shard.read_bytes()))
-    with pytest.raises(ExportError, match="is damaged .*restore it from a copy or train again"):
+    with pytest.raises(ExportError, match="cannot be read .*restore it from a copy or train again"):
         export_saved_model(damaged, tmp_path / "export")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged"]
 

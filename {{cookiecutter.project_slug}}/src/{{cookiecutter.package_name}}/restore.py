@@ -88,15 +88,15 @@ def restore(model, source):
     try:
         status = model_checkpoint(model=model).read(path)
         status.assert_existing_objects_matched()
-    except tf.errors.DataLossError as error:
-        raise RestoreError(
-            f"checkpoint {path} is damaged ({_first_line(error)}); restore it from a copy or "
-            "train again"
-        ) from None
-    except (AssertionError, ValueError, tf.errors.OpError) as error:
+    except (AssertionError, ValueError) as error:
         unmatched = _unrestored(model, path)
         detail = f"unmatched: {', '.join(unmatched[:5])}" if unmatched else _first_line(error)
         raise RestoreError(f"checkpoint {path} does not match the model; {detail}") from None
+    except tf.errors.OpError as error:  # Checksums, truncation: the files are damaged.
+        raise RestoreError(
+            f"checkpoint {path} cannot be read ({_first_line(error)}); restore it from a copy "
+            "or train again"
+        ) from None
     status.expect_partial()
     keys = _keys_by_root_child(path)
     exported = keys.pop("model", set())
