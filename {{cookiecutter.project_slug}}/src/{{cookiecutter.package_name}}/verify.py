@@ -35,15 +35,18 @@ def differing_outputs(actual, expected, output_key):
 
 
 def inference_outputs(model, inputs):
-    """The in-memory model's inference outputs (NumPy), computed as a graph like the export's.
+    """The in-memory model's inference outputs (NumPy), computed as the export computes them.
 
     Eager and graph execution of one model may differ in the last bit (in a
-    graph, Grappler fuses ops such as convolution and batch norm); Keras'
-    `predict` runs a graph too. Comparing graph with graph makes exact
-    equality the right test.
+    graph, Grappler fuses ops such as convolution and batch norm), and so may
+    two graphs traced for different shapes (MobileNetV3 at batch 1, traced for
+    exactly 1 or for any batch size). Traced like the export, as a graph with
+    an undefined batch dimension, exact equality is the right test.
     """
-    outputs = tf.function(lambda batch: model(batch, training=False))(inputs)
-    return tf.nest.map_structure(lambda tensor: tensor.numpy(), outputs)
+    inputs = tf.constant(inputs)
+    spec = tf.TensorSpec([None, *inputs.shape[1:]], inputs.dtype)
+    outputs = tf.function(lambda batch: model(batch, training=False), input_signature=[spec])
+    return tf.nest.map_structure(lambda tensor: tensor.numpy(), outputs(inputs))
 
 
 @dataclasses.dataclass(frozen=True)
