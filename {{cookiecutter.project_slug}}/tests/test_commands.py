@@ -53,7 +53,7 @@ def test_help_lists_every_flag_and_exits_0(command, helps):
 
 def test_one_process_runs_the_whole_pipeline(tmp_path, inputs):
     """A pipeline script or notebook imports every library module and calls each in turn."""
-    checkpoint = train(tmp_path / "checkpoints", epochs=1, num_examples=64)
+    checkpoint = train(tmp_path / "checkpoints", epochs=1, num_examples=32)  # One step.
     exported = export_saved_model(checkpoint, tmp_path / "export")
     model = build_model()
     restore(model, checkpoint)
