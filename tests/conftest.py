@@ -28,6 +28,16 @@ FLAVOURS = {
     "checkpoint": ["keras3"],
 }
 
+# The Pythons tensorflow 2.21.0 publishes wheels for (cp310 to cp313; none for 3.14), each with
+# the variant test_pythons.py installs and tests there: images on 3.10 and 3.12, text on
+# 3.11 and 3.13. test_variants.py runs every other variant's suite in the template's venv.
+PYTHON_VARIANTS = {
+    "3.10": {},  # the default project: keras_full, keras3, image-classification
+    "3.11": {"model_type": "checkpoint", "task": "text-embedding"},
+    "3.12": {"model_type": "keras_piece", "task": "image-feature-vector"},
+    "3.13": {"model_type": "keras_full", "task": "text-classification"},
+}
+
 SUPPORTED = [
     {"model_type": model_type, "keras_flavour": flavour, "task": task}
     for model_type in CONTEXT["model_type"]
@@ -40,6 +50,12 @@ UNSUPPORTED = [
     )
     if flavour not in FLAVOURS[model_type] or task not in TASKS[model_type]
 ]
+
+
+def with_defaults(answers):
+    """A variant as cookiecutter bakes it: `answers` over the first choice of each prompt."""
+    keys = ("model_type", "keras_flavour", "task")
+    return {key: answers.get(key, CONTEXT[key][0]) for key in keys}
 
 
 def variant_id(variant):

@@ -24,14 +24,10 @@ import time
 from packaging.specifiers import SpecifierSet
 import pytest
 
-# The Pythons tensorflow 2.21.0 publishes wheels for (cp310 to cp313; none for 3.14), each with
-# the variant it runs: images on 3.10 and 3.12, text on 3.11 and 3.13.
-PYTHONS = {
-    "3.10": {},  # the default project: keras_full, keras3, image-classification
-    "3.11": {"model_type": "checkpoint", "task": "text-embedding"},
-    "3.12": {"model_type": "keras_piece", "task": "image-feature-vector"},
-    "3.13": {"model_type": "keras_full", "task": "text-classification"},
-}
+from conftest import PYTHON_VARIANTS
+
+# The Pythons tensorflow 2.21.0 publishes wheels for, each with the variant it runs (conftest.py).
+PYTHONS = PYTHON_VARIANTS
 UNSUPPORTED = ["3.9", "3.14"]
 
 # The warnings a suite may print. Known dependency warnings are filtered by name in the
