@@ -116,9 +116,10 @@ def test_export_dir_that_is_a_file_is_one_line_and_nothing_written(checkpoint_di
         env=env, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
+    assert result.stderr.strip().splitlines()[-1] == (
         f"ERROR: {target} is a file; --export_dir must name a directory"
-    ]
+    )
+    assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
 
 
@@ -230,8 +231,11 @@ def test_concurrent_exports_each_publish_their_own_or_are_refused(checkpoint_dir
     outcomes = sorted(process.returncode for process, _, _ in results[2:])
     assert outcomes == [0, 1], "one plain export publishes, the other is refused"
     (refused,) = [stderr for process, _, stderr in results[2:] if process.returncode]
-    assert refused.strip().splitlines() == [f"ERROR: {tmp_path / 'plain'} is not empty; "
-                                            "pass --overwrite to replace it"]
+    # The model may warn as it is built (a user's model does); the refusal is the last line.
+    assert refused.strip().splitlines()[-1] == (
+        f"ERROR: {tmp_path / 'plain'} is not empty; pass --overwrite to replace it"
+    )
+    assert "Traceback" not in refused
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain", "serving"]
     for path in [*reported, tmp_path / "plain"]:
         assert scan_saved_model(path) == []
