@@ -59,14 +59,52 @@ def checkpoint_dir(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
-def export_run(checkpoint_dir, tmp_path_factory):
-    """(export directory, the finished `export --pack` command), as a user runs it."""
-    path = tmp_path_factory.mktemp("export") / "saved_model"
-    process = run_module(
-        "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", path, "--pack"
+def start_module(module, *args, umask=None):
+    """Starts `python -m {{ cookiecutter.package_name }}.<module> args`; returns the running process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", f"{{ cookiecutter.package_name }}.{module}", *map(str, args)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=module_env(), umask=umask,
     )
-    return path, process
+
+
+@pytest.fixture(scope="session")
+def racing_exports(checkpoint_dir, tmp_path_factory):
+    """Four `export --pack` runs of the session's checkpoint started at once, as a user's.
+
+    Two into one `--versioned` directory, `serving/` (each must publish its own
+    version, byte for byte the same), and two into one plain directory, `plain/`
+    (one publishes, the other is refused); all under the umask 027 of a careful
+    server. {"serving" or "plain": [(exit status, stdout, stderr), ...]}; the
+    directory is `root`. One session export shared by every round-trip test.
+    """
+    root = tmp_path_factory.mktemp("exports")
+    export = ("export", "--checkpoint_dir", checkpoint_dir, "--pack")
+    started = {
+        target: [start_module(*export, "--export_dir", root / target, *flags, umask=0o027)
+                 for _ in range(2)]
+        for target, flags in [("serving", ["--versioned"]), ("plain", [])]
+    }
+    runs = {
+        target: [(process, *process.communicate(timeout=600)) for process in processes]
+        for target, processes in started.items()
+    }
+    results = {
+        target: [(process.returncode, stdout, stderr) for process, stdout, stderr in finished]
+        for target, finished in runs.items()
+    }
+    return {"root": root, **results}
+
+
+@pytest.fixture(scope="session")
+def export_run(racing_exports):
+    """(export directory, (exit status, stdout, stderr)) of the run that published `serving/1`."""
+    path = racing_exports["root"] / "serving" / "1"
+    for result in racing_exports["serving"]:
+        if result[0] == 0 and f"SavedModel:            {path}\n" in result[1]:
+            return path, result
+    pytest.fail("no export published serving/1:\n" + "\n".join(
+        stderr[-3000:] for _, _, stderr in racing_exports["serving"]
+    ))
 
 
 @pytest.fixture(scope="session")

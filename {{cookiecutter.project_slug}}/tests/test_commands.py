@@ -6,13 +6,12 @@ import sys
 import pytest
 
 from {{ cookiecutter.package_name }}.export import export_saved_model
-from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.pack import pack_saved_model
 from {{ cookiecutter.package_name }}.restore import restore
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.train import train
-from {{ cookiecutter.package_name }}.verify import Expectations
+from {{ cookiecutter.package_name }}.verify import Expectations, verify_saved_model
 
 # Each command and the flags its --help must list.
 COMMANDS = {
@@ -57,7 +56,7 @@ def test_one_process_runs_the_whole_pipeline(tmp_path, inputs):
     exported = export_saved_model(checkpoint, tmp_path / "export")
     model = build_model()
     restore(model, checkpoint)
-    report = verify_in_fresh_process(
+    report = verify_saved_model(
         tmp_path / "export", Expectations.of_model(model, inputs, OUTPUT_KEY)
     )
     assert report.num_variables == exported.report.num_variables

@@ -22,21 +22,22 @@ import tf_keras as keras
 {%- endif %}
 
 {% if cookiecutter.model_type == "checkpoint" -%}
+from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.export import ExportError, export_saved_model
-from {{ cookiecutter.package_name }}.reusable import weight_penalties
-from {{ cookiecutter.package_name }}.scan import scan_saved_model
 {%- else -%}
 from {{ cookiecutter.package_name }}.export import (
     ExportError,
     export_saved_model,
     refuse_python_layers,
 )
+{%- endif %}
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+{%- if cookiecutter.model_type != "checkpoint" %}
 from {{ cookiecutter.package_name }}.restore import restore
+{%- endif %}
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
-{%- endif %}
 
 
 def tree_digest(path):
@@ -66,8 +67,7 @@ def published(export_dir, tmp_path):
 
 
 def test_export_command_reports_the_verified_artifact(export_run, source_model):
-    export_dir, process = export_run
-    report = process.stdout
+    export_dir, (_, report, _) = export_run
     assert (export_dir / "saved_model.pb").is_file()
     assert f"SavedModel:            {export_dir}" in report
     assert "serving_default:" in report
@@ -88,38 +88,25 @@ def test_export_command_reports_the_verified_artifact(export_run, source_model):
 
 def test_export_command_prints_only_its_own_lines(export_run):
     """Quiet by default: none of TensorFlow's C++ or absl start-up lines, no INFO logging."""
-    _, process = export_run
+    _, (_, stdout, stderr) = export_run
     noise = re.compile(r"^[IWE]\d{4} |absl::InitializeLog|oneDNN|cuda|^INFO:", re.MULTILINE)
-    assert not noise.search(process.stderr), process.stderr[-2000:]
-    assert not noise.search(process.stdout), process.stdout[-2000:]
+    assert not noise.search(stderr), stderr[-2000:]
+    assert not noise.search(stdout), stdout[-2000:]
 
 
-def test_same_checkpoint_packs_to_the_same_bytes_in_another_process(
-    export_run, checkpoint_dir, run, tmp_path
-):
+def test_same_checkpoint_packs_to_the_same_bytes_in_another_process(racing_exports):
     """Anyone with the checkpoint and this code can rebuild the published package and its hash."""
-    export_dir, _ = export_run
-    again = tmp_path / "again"
-    run("export", "--checkpoint_dir", checkpoint_dir, "--export_dir", again, "--pack")
-    first = export_dir.with_name(f"{export_dir.name}.tar.gz")
-    second = again.with_name("again.tar.gz")
-    assert second.read_bytes() == first.read_bytes()
-    assert tree_digest(again) == tree_digest(export_dir)
+    serving = racing_exports["root"] / "serving"
+    assert (serving / "2.tar.gz").read_bytes() == (serving / "1.tar.gz").read_bytes()
+    assert tree_digest(serving / "2") == tree_digest(serving / "1")
 
 
-def test_export_dir_that_is_a_file_is_one_line_and_nothing_written(checkpoint_dir, env, tmp_path):
+def test_export_dir_that_is_a_file_is_refused_and_nothing_written(checkpoint_dir, tmp_path):
     target = tmp_path / "export"
     target.write_text("not a directory")
-    result = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}.export",
-         "--checkpoint_dir", str(checkpoint_dir), "--export_dir", str(target)],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        f"ERROR: {target} is a file; --export_dir must name a directory"
-    )
-    assert "Traceback" not in result.stderr
+    message = f"{target} is a file; --export_dir must name a directory"
+    with pytest.raises(ExportError, match=f"^{re.escape(message)}$"):
+        export_saved_model(checkpoint_dir, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
 
 
@@ -186,64 +173,46 @@ def test_existing_export_and_package_need_overwrite(checkpoint_dir, published):
     with pytest.raises(ExportError, match=f"{archive} exists; pass --overwrite"):
         export_saved_model(checkpoint_dir, fresh, pack=True)
     assert archive.read_bytes() == b"an earlier package"
-    exported = export_saved_model(checkpoint_dir, published, overwrite=True)
-    assert exported.report.path == str(published)
-    assert sorted(p.name for p in published.parent.iterdir()) == sorted(
-        [published.name, archive.name]
-    )
+    assert not fresh.exists()
 
 
-def test_versioned_exports_count_up_with_the_users_permissions(
-    checkpoint_dir, export_dir, tmp_path
-):
-    base = tmp_path / "serving"
-    shutil.copytree(export_dir, base / "1")
-    previous = os.umask(0o027)
-    try:
-        exported = export_saved_model(checkpoint_dir, base, versioned=True, pack=True)
-    finally:
-        os.umask(previous)
-    assert exported.report.path == str(base / "2")
-    assert exported.archive == str(base / "2.tar.gz")
-    assert sorted(p.name for p in base.iterdir()) == ["1", "2", "2.tar.gz", "2.tar.gz.sha256"]
-    assert stat.S_IMODE((base / "2").stat().st_mode) == 0o750  # 0o777 less the umask.
-
-
-def test_concurrent_exports_each_publish_their_own_or_are_refused(checkpoint_dir, env, tmp_path):
+def test_concurrent_exports_each_publish_their_own_or_are_refused(racing_exports):
     """Two exports at once into one versioned directory and two into one plain directory."""
-
-    def start(*flags):
-        return subprocess.Popen(
-            [sys.executable, "-m", "{{ cookiecutter.package_name }}.export",
-             "--checkpoint_dir", str(checkpoint_dir), *flags],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-
-    versioned = [start("--export_dir", str(tmp_path / "serving"), "--versioned") for _ in range(2)]
-    plain = [start("--export_dir", str(tmp_path / "plain")) for _ in range(2)]
-    results = [(process, *process.communicate(timeout=600)) for process in versioned + plain]
+    root = racing_exports["root"]
     reported = set()
-    for process, stdout, _ in results[:2]:
-        assert process.returncode == 0
+    for status, stdout, stderr in racing_exports["serving"]:
+        assert status == 0, stderr[-3000:]
         (path,) = re.findall(r"^SavedModel: +(\S+)$", stdout, flags=re.MULTILINE)
         reported.add(path)
-    assert reported == {str(tmp_path / "serving" / "1"), str(tmp_path / "serving" / "2")}
-    outcomes = sorted(process.returncode for process, _, _ in results[2:])
+    assert reported == {str(root / "serving" / "1"), str(root / "serving" / "2")}
+    outcomes = sorted(status for status, _, _ in racing_exports["plain"])
     assert outcomes == [0, 1], "one plain export publishes, the other is refused"
-    (refused,) = [stderr for process, _, stderr in results[2:] if process.returncode]
+    (refused,) = [stderr for status, _, stderr in racing_exports["plain"] if status]
     # The model may warn as it is built (a user's model does); the refusal is the last line.
     assert refused.strip().splitlines()[-1] == (
-        f"ERROR: {tmp_path / 'plain'} is not empty; pass --overwrite to replace it"
+        f"ERROR: {root / 'plain'} is not empty; pass --overwrite to replace it"
     )
     assert "Traceback" not in refused
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain", "serving"]
-    for path in [*reported, tmp_path / "plain"]:
+    assert sorted(p.name for p in root.iterdir()) == [
+        "plain", "plain.tar.gz", "plain.tar.gz.sha256", "serving",
+    ]
+    assert sorted(p.name for p in (root / "serving").iterdir()) == [
+        "1", "1.tar.gz", "1.tar.gz.sha256", "2", "2.tar.gz", "2.tar.gz.sha256",
+    ]
+    for path in [*reported, root / "plain"]:
         assert scan_saved_model(path) == []
         assert tf.saved_model.load(str(path)).signatures["serving_default"] is not None
 
 
-@pytest.mark.parametrize("moment", ["saved_model.pb", "variables/variables.index"])
-def test_killed_export_leaves_the_previous_one_intact(checkpoint_dir, published, moment, env):
+def test_published_files_have_the_users_permissions(racing_exports):
+    """The exports ran under umask 027: what they publish is 0o777 or 0o666 less it."""
+    serving = racing_exports["root"] / "serving"
+    assert stat.S_IMODE((serving / "1").stat().st_mode) == 0o750
+    assert stat.S_IMODE((serving / "1" / "saved_model.pb").stat().st_mode) == 0o640
+    assert stat.S_IMODE((serving / "1.tar.gz").stat().st_mode) == 0o640
+
+
+def test_killed_export_leaves_the_previous_one_intact(checkpoint_dir, published, env):
     """SIGKILL while the new SavedModel is being written, then export again."""
     before = tree_digest(published)
     process = subprocess.Popen(
@@ -252,7 +221,7 @@ def test_killed_export_leaves_the_previous_one_intact(checkpoint_dir, published,
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while not list(published.parent.glob(f".staging-{process.pid}-*/{moment}")):
+    while not list(published.parent.glob(f".staging-{process.pid}-*/variables/variables.index")):
         assert process.poll() is None, "the export finished before it could be killed"
         assert time.monotonic() < deadline, "the export never started writing"
         time.sleep(0.005)
@@ -359,17 +328,6 @@ def test_restores_a_file_that_keras_saved(name, source_model, inputs, tmp_path):
     assert not differing_outputs(inference_outputs(model, inputs), expected, OUTPUT_KEY)
 
 
-def test_exports_from_a_file_that_keras_saved(source_model, inputs, tmp_path):
-    """Training code that saves with Keras' own saving needs no checkpoint of ours."""
-    path = tmp_path / KERAS_FILES[0]
-    save_with_keras(source_model, path)
-    exported = export_saved_model(path, tmp_path / "export")
-    assert f"from {path}" in str(exported)
-    loaded = tf.saved_model.load(str(tmp_path / "export"))
-    expected = inference_outputs(source_model, inputs)
-    assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
-
-
 @pytest.mark.parametrize("name", KERAS_FILES)
 def test_keras_file_of_another_architecture_is_refused(name, tmp_path):
     other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="other")])
@@ -381,6 +339,37 @@ def test_keras_file_of_another_architecture_is_refused(name, tmp_path):
 
 
 {% endif -%}
+@pytest.fixture
+def other_weights(tmp_path):
+    """(source, model): weights unlike the trained ones, of a freshly built model,
+    {%- if cookiecutter.model_type == "checkpoint" %}
+    saved in a checkpoint.
+    {%- else %}
+    saved by Keras' own saving, as a user's training script does.
+    {%- endif %}
+    """
+    model = build_model()
+{%- if cookiecutter.model_type == "checkpoint" %}
+    source = model_checkpoint(model=model).save(str(tmp_path / "other" / "ckpt"))
+{%- else %}
+    source = tmp_path / KERAS_FILES[0]
+    save_with_keras(model, source)
+{%- endif %}
+    return source, model
+
+
+def test_overwrite_replaces_the_previous_export(other_weights, published, inputs):
+    source, model = other_weights
+    before = tree_digest(published)
+    exported = export_saved_model(source, published, overwrite=True)
+    assert f"from {source}" in str(exported)
+    assert tree_digest(published) != before
+    assert [p.name for p in published.parent.iterdir()] == [published.name]
+    loaded = tf.saved_model.load(str(published))
+    expected = inference_outputs(model, inputs)
+    assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
+
+
 def test_wrong_dtype_and_shape_are_clear_errors(export_dir, inputs):
     {%- if cookiecutter.task.startswith("text-") %}
     wrong_dtype, wrong_shape, dtype = tf.range(len(inputs)), inputs[:, None], "string"

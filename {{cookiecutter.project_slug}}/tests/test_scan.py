@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
-from {{ cookiecutter.package_name }}.scan import scan_saved_model
+from {{ cookiecutter.package_name }}.scan import main, scan_saved_model
 
 
 class Tampered(tf.Module):
@@ -79,6 +79,9 @@ def test_unsafe_ops_are_refused_with_their_place(tmp_path, side_effect, op):
     assert message.startswith(op) and " in function " in message
 
 
-def test_our_export_is_clean_and_the_command_says_so(export_dir, run):
+def test_our_export_is_clean_and_the_command_says_so(export_dir, capsys):
     assert scan_saved_model(export_dir) == []
-    assert "clean" in run("scan", export_dir).stdout
+    with pytest.raises(SystemExit) as exit_status:
+        main(["scan", str(export_dir)])
+    assert exit_status.value.code == 0
+    assert capsys.readouterr().out == f"{export_dir}: clean (every op is on the allowlist)\n"

@@ -1,4 +1,8 @@
-"""The verification gate, run in a fresh process, refuses an artifact that breaks a promise."""
+"""The verification gate refuses an artifact that breaks a promise.
+
+The export runs these checks in a fresh process; here they run in this one, and
+one test proves that a refusal comes back from the fresh process intact.
+"""
 
 import dataclasses
 
@@ -9,7 +13,11 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
-from {{ cookiecutter.package_name }}.verify import Expectations, VerificationError
+from {{ cookiecutter.package_name }}.verify import (
+    Expectations,
+    VerificationError,
+    verify_saved_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,11 +26,11 @@ def expected(source_model, inputs):
 
 
 def test_our_export_passes(export_dir, expected):
-    report = verify_in_fresh_process(export_dir, expected)
+    report = verify_saved_model(export_dir, expected)
     assert report.num_variables == expected.num_variables
 
 
-def test_outputs_off_by_one_ulp_are_refused(export_dir, expected):
+def test_outputs_off_by_one_ulp_are_refused_by_the_fresh_process(export_dir, expected):
     nudged = dict(expected.outputs)
     nudged[OUTPUT_KEY] = np.nextafter(nudged[OUTPUT_KEY], np.inf)
     with pytest.raises(
@@ -34,7 +42,7 @@ def test_outputs_off_by_one_ulp_are_refused(export_dir, expected):
 def test_missing_variables_are_refused(export_dir, expected):
     more = dataclasses.replace(expected, num_variables=expected.num_variables + 2)
     with pytest.raises(VerificationError, match="training state leaked in or weights are missing"):
-        verify_in_fresh_process(export_dir, more)
+        verify_saved_model(export_dir, more)
 
 
 def test_untraced_training_mode_is_refused(source_model, inputs, tmp_path):
@@ -47,4 +55,4 @@ def test_untraced_training_mode_is_refused(source_model, inputs, tmp_path):
     save_reusable(module, tmp_path)
     expected = Expectations.of_model(source_model, inputs, OUTPUT_KEY)
     with pytest.raises(VerificationError, match="training=True"):
-        verify_in_fresh_process(tmp_path, expected)
+        verify_saved_model(tmp_path, expected)
