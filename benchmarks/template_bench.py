@@ -235,20 +235,6 @@ def markdown(all_results, args, seconds, load_before):
             )
         lines.append(f"| {row['label']} | {target} | " + " | ".join(cells) + " |")
 
-    lines += ["", "## Where the verified export's time goes", "",
-              "| stage | " + " | ".join(ok) + " |", "|---|" + "---|" * len(ok)]
-    stages = list(first.get("export_stages", {}))
-    for stage in stages:
-        cells = []
-        for results in ok.values():
-            total = sum(results["export_stages"].values())
-            seconds = results["export_stages"][stage]
-            cells.append(f"{seconds:.2f} s ({seconds / total:.0%})")
-        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
-    for part in ("python_and_tensorflow_import", "load_and_check_in_process"):
-        cells = [f"{results['verify_parts'][part]:.2f} s" for results in ok.values()]
-        lines.append(f"| (verify, apart: {part.replace('_', ' ')}) | " + " | ".join(cells) + " |")
-
     lines += ["", "## Where the artifact's bytes go", "",
               "| part | " + " | ".join(ok) + " |", "|---|" + "---|" * len(ok)]
     for part in first.get("artifact_parts", {}):

@@ -3,11 +3,11 @@
 {%- set keras3_text = keras3 and cookiecutter.task.startswith("text-") -%}
 """Measure what the reusable export costs against the plain SavedModel of this model type.
 
-    python -m {{ cookiecutter.package_name }}.bench [--repeats N] [--calls N] [--batch_sizes 1,32] [--json PATH]
+    python -m {{ cookiecutter.package_name }}.bench [--repeats N] [--calls N] [--json PATH]
 
-Everything runs in one process on the model of `model.py`, with fresh weights
-(speed and size do not depend on their values). The baseline is the plain
-export of this model type:
+In one process, on the model of `model.py` with fresh weights (speed and size do
+not depend on their values). The baseline is the plain export of this model
+type:
 {%- if keras3_text %} Keras 3's `ExportArchive` with the tokenizer's
 lookup table tracked by hand (`model.export(dir)` refuses the model: it tracks
 the variables, not the table, and saving stops at the "untracked resource").
@@ -15,31 +15,17 @@ the variables, not the table, and saving stops at the "untracked resource").
 {%- elif tf_keras %} tf_keras' `model.save(dir, include_optimizer=False)`.
 {%- else %} a bare `tf.saved_model.save(model, dir)`.
 {%- endif %}
-
-- Export time: what `export.export_saved_model` does minus the checkpoint
-  restore (trace the `ReusableModule`, record the expected outputs, save, scan,
-  verify in a fresh process), and the same without the expectations, scan and
-  verification, against the baseline. One unmeasured export of each first, so
-  one-time costs of the process (lazy imports, AutoGraph conversion) fall on
-  neither side.
-- Load time: `tf.saved_model.load` of ours against the baseline.
-- Latency: the loaded `__call__` against the in-memory model run as a
-  `tf.function` with the export's input signature: the same graph, with the
-  same undefined batch dimension, optimized by Grappler alike, so the ratio is
-  the price of loading alone. The median of many calls after warm-up; the
-  calls of all contenders interleaved, so that drift in the machine's speed
-  hits them alike. Shown beside it: the `serving_default` signature, the
-  loaded baseline, the in-memory model traced for each batch shape (what
-  Keras' `predict` runs at a fixed batch size) and run eagerly (in a pass of
-  its own).
-- Size: the bytes of the exported directory against the raw bytes of the
-  model's variables.
-
-The table gives every ratio with the absolute figures beside it, and whether
-each target is met: targets apply to networks of a million parameters or more
-(the example model is far smaller; put yours in `model.py`). `benchmark`
-returns the figures as a dict (the same as `--json` writes), `format_results`
-prints them.
+Measured: the time of `export.save_verified` (what `export` does after the
+restore) and of the same without scan and verification, against the baseline's
+save; `tf.saved_model.load` of each; the latency of the loaded `__call__` (and,
+beside it, of `serving_default` and the loaded baseline) against the in-memory
+model in a `tf.function` with the export's input signature (the same graph,
+optimized alike: the ratio is the price of loading alone); the exported bytes
+against the variables' raw bytes. Medians; exports and calls interleaved so
+that drift in the machine's speed hits all contenders alike, after unmeasured
+warm-ups that take one-time costs (lazy imports, AutoGraph) off both sides.
+Targets apply to networks of a million parameters or more; below that, fixed
+costs dominate every ratio, and the report says so.
 """
 
 import json
@@ -63,12 +49,10 @@ from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.checkpoint import trackables
 {%- endif %}
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.export import make_fingerprint_deterministic
-from {{ cookiecutter.package_name }}.fresh_process import FreshProcessVerifier
+from {{ cookiecutter.package_name }}.export import make_fingerprint_deterministic, save_verified
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.reusable import as_dict, reusable_module, save_reusable
-from {{ cookiecutter.package_name }}.scan import scan_saved_model
-from {{ cookiecutter.package_name }}.verify import Expectations, directory_bytes
+from {{ cookiecutter.package_name }}.verify import directory_bytes
 
 {% if keras3_text -%}
 BASELINE = "keras ExportArchive, lookup table tracked"
@@ -88,17 +72,6 @@ EXPORT_TARGET = 2.0
 # dominate every ratio: the verifier's TensorFlow import (seconds, whatever the
 # model), a graph of some 100 KB, Python's dispatch of each call (tens of µs).
 TARGETS_FROM_PARAMETERS = 1_000_000
-
-# The stages of a verified export, in the order `export_saved_model` runs them.
-STAGES = {
-    "trace": "trace ReusableModule",
-    "expectations": "record the in-memory outputs",
-    # It traces every function again: TensorFlow keys its trace cache on whether a
-    # save is in progress, so the traces of ReusableModule.__init__ are not reused.
-    "save": "tf.saved_model.save (retraces)",
-    "scan": "scan the graph",
-    "verify": "verify (process started first)",
-}
 
 
 def save_baseline(model, path):
@@ -134,40 +107,10 @@ def baseline_call(loaded):
 {%- endif %}
 
 
-def export_reusable(model, path):
-    """The stages of `export.save_verified`, through the same public functions, each timed.
-
-    Returns `{stage: seconds}`.
-    """
-    stages = {}
-    start = time.perf_counter()
-
-    def lap(stage):
-        nonlocal start
-        now = time.perf_counter()
-        stages[stage] = now - start
-        start = now
-
-    with FreshProcessVerifier() as verifier:
-        module = reusable_module(model)
-        lap("trace")
-        inputs, _ = synthetic_examples(4, seed=1)
-        expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
-        lap("expectations")
-        save_reusable(module, path)
-        make_fingerprint_deterministic(path)
-        lap("save")
-        if scan_saved_model(path):
-            raise RuntimeError(f"the export at {path} holds an unsafe op")
-        lap("scan")
-        verifier.verify(path, expected)
-        lap("verify")
-    return stages
-
-
 def save_unverified(model, path):
-    """The reusable export without the expectations, scan and verification."""
+    """The reusable export without the scan and verification."""
     save_reusable(reusable_module(model), path)
+    make_fingerprint_deterministic(path)
 
 
 def main_output(outputs):
@@ -214,8 +157,7 @@ def row(key, label, ours, reference, unit, target=None):
 def judged(rows, targets_apply):
     """`rows`, each with `met`: within its target, or None (no target, or none applies)."""
     return [
-        {**row, "met": None if row["target"] is None or not targets_apply
-         else row["ratio"] <= row["target"]}
+        {**row, "met": row["ratio"] <= row["target"] if targets_apply and row["target"] else None}
         for row in rows
     ]
 
@@ -227,45 +169,33 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
     model = build_model()
     variable_bytes = sum(np.asarray(variable).nbytes for variable in model.variables)
     parameters = sum(int(np.prod(variable.shape)) for variable in model.variables)
-
+    exporters = {
+        "verified": save_verified, "unverified": save_unverified, "baseline": save_baseline,
+    }
+    seconds = {name: [] for name in exporters}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        # Warm-up: one export of each, unmeasured (see the module docstring).
-        save_unverified(model, scratch / "warm-ours")
-        save_baseline(model, scratch / "warm-baseline")
-
-        ours_stages, baseline_seconds = [], []
+        for name, export in exporters.items():  # Warm-up (see the module docstring).
+            export(model, scratch / f"warm-{name}")
         for repeat in range(repeats):
-            ours_dir, baseline_dir = scratch / f"ours-{repeat}", scratch / f"baseline-{repeat}"
-            # Alternating which goes first, for the same reason calls are interleaved.
-            if repeat % 2:
-                baseline_seconds.append(timed(save_baseline, model, baseline_dir))
-            stages = export_reusable(model, ours_dir)
-            ours_stages.append(stages)
-            if not repeat % 2:
-                baseline_seconds.append(timed(save_baseline, model, baseline_dir))
+            # In a new order each time, for the same reason calls are interleaved.
+            for name in random.Random(repeat).sample(list(exporters), len(exporters)):
+                seconds[name].append(timed(exporters[name], model, scratch / f"{name}-{repeat}"))
+        ours, baseline = scratch / f"verified-{repeat}", scratch / f"baseline-{repeat}"
+        sizes = {"ours": directory_bytes(ours), "baseline": directory_bytes(baseline)}
+        graph_bytes = (ours / "saved_model.pb").stat().st_size
+        checkpoint_bytes = directory_bytes(ours / "variables")
 
-        ours_bytes, baseline_bytes = directory_bytes(ours_dir), directory_bytes(baseline_dir)
-        graph_bytes = (ours_dir / "saved_model.pb").stat().st_size
-        checkpoint_bytes = directory_bytes(ours_dir / "variables")
-
-        for path in (ours_dir, baseline_dir):  # Warm-up, as for exports.
-            tf.saved_model.load(str(path))
-        ours_load, baseline_load = [], []
+        loads = {path: [] for path in (ours, baseline)}
         for _ in range(repeats):
-            ours_load.append(timed(tf.saved_model.load, str(ours_dir)))
-            baseline_load.append(timed(tf.saved_model.load, str(baseline_dir)))
-        ours_loaded = tf.saved_model.load(str(ours_dir))
-        baseline_loaded = tf.saved_model.load(str(baseline_dir))
-
+            for path, times in loads.items():
+                times.append(timed(tf.saved_model.load, str(path)))
+        ours_loaded, baseline_loaded = (tf.saved_model.load(str(path)) for path in loads)
         # The fair in-memory reference: the same graph as Keras' predict and the
         # export run, with the export's input signature (any batch size).
         in_graph = tf.function(
             lambda inputs: model(inputs, training=False), input_signature=[INPUT_SIGNATURE]
         )
-        # Traced for each batch shape instead (what `predict` runs at a fixed batch size):
-        # shown beside, as the price of the export's undefined batch dimension.
-        in_graph_per_shape = tf.function(lambda inputs: model(inputs, training=False))
         serving, input_name = ours_loaded.signatures["serving_default"], INPUT_SIGNATURE.name
         contenders = {
             "loaded": lambda inputs: main_output(ours_loaded(inputs)),
@@ -273,63 +203,41 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
             # (twice the time at batch 32 on TF 2.21).
             "serving": lambda inputs: serving(**{input_name: inputs})[OUTPUT_KEY].numpy(),
             "tf_function": lambda inputs: main_output(in_graph(inputs)),
-            "per_shape": lambda inputs: main_output(in_graph_per_shape(inputs)),
         }
         baseline_function = baseline_call(baseline_loaded)
         if baseline_function is not None:
             contenders["baseline"] = lambda inputs: main_output(baseline_function(inputs))
-        # Eager in a pass of its own, beside the tf.function again: interleaved with
-        # the graph contenders, its many small ops slowed them all (by 10 to 30% at
-        # batch 1 on a 2-core machine) and blurred their ratios.
-        eager = {
-            "eager": lambda inputs: main_output(model(inputs, training=False)),
-            "eager_reference": contenders["tf_function"],
+        latencies = {
+            batch_size: median_latencies(
+                contenders, tf.constant(synthetic_examples(batch_size, seed=2)[0]), calls, warmup
+            )
+            for batch_size in batch_sizes
         }
-        latencies = {}
-        for batch_size in batch_sizes:
-            inputs, _ = synthetic_examples(batch_size, seed=2)
-            inputs = tf.constant(inputs)
-            latencies[batch_size] = {
-                **median_latencies(contenders, inputs, calls, warmup),
-                **median_latencies(eager, inputs, calls, warmup),
-            }
 
-    stages = {
-        stage: statistics.median(run[stage] for run in ours_stages) for stage in STAGES
-    }
-    verified = statistics.median(sum(run.values()) for run in ours_stages)
-    unverified = statistics.median(run["trace"] + run["save"] for run in ours_stages)
-    baseline = statistics.median(baseline_seconds)
+    median = {name: statistics.median(values) for name, values in seconds.items()}
     rows = [
         row("export_verified", "export with verification / baseline export",
-            verified, baseline, "s", EXPORT_TARGET),
+            median["verified"], median["baseline"], "s", EXPORT_TARGET),
         row("export_unverified", "export without verification / baseline export",
-            unverified, baseline, "s"),
+            median["unverified"], median["baseline"], "s"),
         row("load", "tf.saved_model.load: ours / baseline",
-            statistics.median(ours_load), statistics.median(baseline_load), "s"),
+            *(statistics.median(times) for times in loads.values()), "s"),
     ]
-    for batch_size, seconds in latencies.items():
-        reference = seconds["tf_function"]
-        rows.append(row(f"latency_b{batch_size}",
-                        f"batch {batch_size}: loaded __call__ / in-memory tf.function",
-                        seconds["loaded"], reference, "ms", LATENCY_TARGET))
-        rows.append(row(f"serving_b{batch_size}",
-                        f"batch {batch_size}: loaded serving_default / in-memory tf.function",
-                        seconds["serving"], reference, "ms"))
-        rows.append(row(f"per_shape_b{batch_size}",
-                        f"batch {batch_size}: in-memory tf.function per shape / tf.function",
-                        seconds["per_shape"], reference, "ms"))
-        rows.append(row(f"eager_b{batch_size}",
-                        f"batch {batch_size}: in-memory eager / in-memory tf.function",
-                        seconds["eager"], seconds["eager_reference"], "ms"))
-        if "baseline" in seconds:
-            rows.append(row(f"baseline_latency_b{batch_size}",
-                            f"batch {batch_size}: loaded baseline / in-memory tf.function",
-                            seconds["baseline"], reference, "ms"))
+    labels = {
+        "loaded": ("latency", "loaded __call__", LATENCY_TARGET),
+        "serving": ("serving", "loaded serving_default", None),
+        "baseline": ("baseline_latency", "loaded baseline", None),
+    }
+    for batch_size, latency in latencies.items():
+        for name, (key, label, target) in labels.items():
+            if name in latency:
+                rows.append(row(f"{key}_b{batch_size}",
+                                f"batch {batch_size}: {label} / in-memory tf.function",
+                                latency[name], latency["tf_function"], "ms", target))
     rows.append(row("size", "artifact bytes / variable bytes",
-                    ours_bytes, variable_bytes, "bytes", SIZE_TARGET))
+                    sizes["ours"], variable_bytes, "bytes", SIZE_TARGET))
     rows.append(row("baseline_size", "baseline artifact bytes / variable bytes",
-                    baseline_bytes, variable_bytes, "bytes"))
+                    sizes["baseline"], variable_bytes, "bytes"))
     return {
         "package": __package__,
         "model_type": "{{ cookiecutter.model_type }}",
@@ -345,11 +253,10 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
         "num_parameters": parameters,
         "targets_apply": parameters >= TARGETS_FROM_PARAMETERS,
         "rows": judged(rows, parameters >= TARGETS_FROM_PARAMETERS),
-        "export_stages": stages,
         "artifact_parts": {
             "saved_model.pb": graph_bytes,
             "variables/": checkpoint_bytes,
-            "other": ours_bytes - graph_bytes - checkpoint_bytes,
+            "other": sizes["ours"] - graph_bytes - checkpoint_bytes,
         },
     }
 
@@ -384,13 +291,6 @@ def format_results(results):
             f"{_figure(row['reference'], row['unit']):>14}  {row['ratio']:>7.2f}  "
             f"{target:>6}  {met}"
         )
-    stages = results["export_stages"]
-    total = sum(stages.values())
-    lines += ["", f"Where the verified export's time goes (medians, {total:.3f} s in all):"]
-    lines += [
-        f"  {STAGES[stage]:<30} {seconds:8.3f} s  {seconds / total:6.1%}"
-        for stage, seconds in stages.items()
-    ]
     sizes = results["artifact_parts"]
     total = sum(sizes.values())
     lines += ["", f"Where the artifact's {total:,} bytes go:"]
