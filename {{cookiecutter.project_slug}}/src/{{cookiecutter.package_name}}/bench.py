@@ -175,8 +175,9 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
     seconds = {name: [] for name in exporters}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        for name, export in exporters.items():  # Warm-up (see the module docstring).
-            export(model, scratch / f"warm-{name}")
+        if warmup:  # One unmeasured export of each kind (see the module docstring).
+            for name, export in exporters.items():
+                export(model, scratch / f"warm-{name}")
         for repeat in range(repeats):
             # In a new order each time, for the same reason calls are interleaved.
             for name in random.Random(repeat).sample(list(exporters), len(exporters)):
@@ -328,7 +329,8 @@ if __name__ == "__main__":
     )
     flags.DEFINE_integer("calls", 100, "Measured calls per contender and batch size.")
     flags.DEFINE_integer(
-        "warmup", 10, "Unmeasured calls per contender and batch size before those."
+        "warmup", 10, "Unmeasured calls per contender and batch size before those; "
+        "with 0, no unmeasured export of each kind either."
     )
     flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes at which latency is measured.")
     flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
