@@ -1,13 +1,18 @@
 """Reject answers that would bake a broken project, before anything is written.
 
-Each failure prints one line (what is wrong, what is allowed) and exits 1;
-cookiecutter then removes the output directory.
+The rules are copier.yml's validators, evaluated here for cookiecutter (and cruft)
+exactly as copier evaluates them, in question order: each failure prints one line
+(what is wrong, what is allowed) and exits 1; cookiecutter then removes the output
+directory.
 """
 
 import json
-import keyword
-import re
+from pathlib import Path
 import sys
+
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+import yaml
 
 # The answers arrive as data, never as code: a name with quotes cannot break out.
 ANSWERS = json.loads(
@@ -16,66 +21,41 @@ ANSWERS = json.loads(
 """.strip()
 )
 
-# Packages the generated code imports: a project named like one would shadow it.
-SHADOWED = {"tensorflow", "tensorflow_hub", "keras", "tf_keras", "absl", "numpy", "pytest"}
-
-# Which task each model type exports; the model-doc task must say what comes out.
-TASKS = {
-    "keras_full": {"image-classification", "text-classification"},
-    "keras_piece": {"image-feature-vector", "text-embedding"},
-    "checkpoint": {
-        "image-classification", "image-feature-vector", "text-classification", "text-embedding",
-    },
-}
-
-MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 1024
-# cookiecutter.json's default (the context holds only the answers): text tasks
-# take strings, and another answer would be silently ignored.
-DEFAULT_IMAGE_SIZE = "64"
+# copier's own namespace for the template's files: nothing to check in it.
+SKIPPED = {"cookiecutter"}
 
 
-def problems(answers):
-    """Yield one message per invalid answer, in prompt order."""
-    package = answers["package_name"]
-    if not package.isidentifier() or not package.isascii():
-        yield f"package_name {package!r} is not a Python identifier; use a-z, 0-9 and _"
-    elif keyword.iskeyword(package):
-        yield f"package_name {package!r} is a Python keyword; choose another name"
-    elif package in SHADOWED or package in sys.stdlib_module_names:
-        yield f"package_name {package!r} would shadow the module of that name; choose another name"
+def problems(answers, config):
+    """Yield the message of each answer copier.yml's validators refuse, in question order."""
+    env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
 
-    slug = answers["project_slug"]
-    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", slug):
-        yield f"project_slug {slug!r} must be lowercase ASCII letters, digits and inner hyphens"
+    def render(text, context):
+        return env.from_string(str(text)).render(context).strip()
 
-    model_type, task, flavour = answers["model_type"], answers["task"], answers["keras_flavour"]
-    if task not in TASKS[model_type]:
-        allowed = " or ".join(sorted(TASKS[model_type]))
-        yield f"task {task!r} does not fit model_type {model_type!r}; it exports {allowed}"
-    if model_type == "checkpoint" and flavour != "keras3":
-        yield "keras_flavour applies to the Keras model types; model_type 'checkpoint' needs keras3"
-
-    size = answers["image_size"]
-    in_range = re.fullmatch(r"[0-9]+", size) and MIN_IMAGE_SIZE <= int(size) <= MAX_IMAGE_SIZE
-    if task.startswith("text-") and size != DEFAULT_IMAGE_SIZE:
-        yield (
-            f"image_size applies to image tasks; task {task!r} takes strings, "
-            f"leave it at {DEFAULT_IMAGE_SIZE}"
-        )
-    elif not in_range:
-        yield f"image_size {size!r} must be an integer from {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE}"
-
-    # The model-doc handle <publisher>/<model_name>/<version>, as tfhub.dev's validator reads it.
-    if not re.fullmatch(r"[a-z\d-]+", answers["publisher"]):
-        yield f"publisher {answers['publisher']!r} must match [a-z0-9-]+"
-    if not re.fullmatch(r"[\w.-]+", answers["model_name"], flags=re.ASCII):
-        yield f"model_name {answers['model_name']!r} must match [A-Za-z0-9_.-]+"
-    if not re.fullmatch(r"[1-9][0-9]*", answers["model_version"]):
-        yield f"model_version {answers['model_version']!r} must be a positive integer"
+    context = {}
+    for name, question in config.items():
+        if name.startswith("_") or name in SKIPPED:
+            continue
+        if question.get("when") is False:  # Data and derived facts, never asked.
+            value = render(question["default"], context)
+            context[name] = yaml.safe_load(value) if question.get("type") == "yaml" else value
+            continue
+        value = context[name] = answers[name]
+        choices = question.get("choices")
+        if isinstance(choices, str):  # Choices that depend on earlier answers.
+            offered = yaml.safe_load(render(choices, context))
+            allowed = {choice["value"]: choice.get("validator", "") for choice in offered.values()}
+            if value not in allowed:
+                yield f"{name} {value!r} is not one of {', '.join(allowed)}"
+            elif message := render(allowed[value], context):
+                yield message
+        if message := render(question.get("validator", ""), context):
+            yield message
 
 
 def main():
-    message = next(problems(ANSWERS), None)
+    config = yaml.safe_load(Path(ANSWERS["_repo_dir"], "copier.yml").read_text())
+    message = next(problems(ANSWERS, config), None)
     if message:
         print(f"ERROR: {message}", file=sys.stderr)
         sys.exit(1)
