@@ -23,13 +23,13 @@ import shutil
 import sys
 
 from absl import flags
-{% if cookiecutter.keras_flavour == "tf_keras" -%}
+{% if cookiecutter.__builder == "tf_keras" -%}
 import tensorflow as tf
 import tf_keras as keras
 {%- else -%}
 import keras
 import tensorflow as tf
-{%- if cookiecutter.model_type == "checkpoint" %}
+{%- if cookiecutter.__builder == "module" %}
 import tf_keras
 {%- endif %}
 {%- endif %}
@@ -38,7 +38,7 @@ from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.model import build_model, build_training_model
-{%- if cookiecutter.model_type == "checkpoint" %}
+{%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
 {%- endif %}
 
@@ -46,7 +46,7 @@ from {{ cookiecutter.package_name }}.reusable import weight_penalties
 def make_strategy(name):
     """The `tf.distribute` strategy called `name` (see the module docstring)."""
     if name == "mirrored":
-{%- if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" and cookiecutter.task.startswith("text-") %}
+{%- if cookiecutter.__builder == "keras3" and cookiecutter.__inputs == "text" %}
         # Keras 3's fit averages the first batch over the replicas to build the
         # model (_maybe_symbolic_build in keras/src/backend/tensorflow/trainer.py):
         # with string inputs and two or more replicas that fails in AddN.
@@ -61,7 +61,7 @@ def make_strategy(name):
         return tf.distribute.MirroredStrategy()
 {%- endif %}
     if name == "multi_worker":
-{%- if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" %}
+{%- if cookiecutter.__builder == "keras3" %}
         # Refused before any worker starts waiting for the others.
         raise ValueError(
             "Keras 3's fit does not train under MultiWorkerMirroredStrategy "
@@ -71,7 +71,7 @@ def make_strategy(name):
         return tf.distribute.MultiWorkerMirroredStrategy()
 {%- endif %}
     return tf.distribute.get_strategy()
-{% if cookiecutter.model_type == "checkpoint" %}
+{% if cookiecutter.__builder == "module" %}
 
 def make_optimizer(learning_rate):
     # tf_keras' optimizers are TensorFlow-native and step plain tf.Variables inside
