@@ -5,27 +5,37 @@ import json
 import os
 from pathlib import Path
 import re
+import shutil
 import subprocess
 import sys
 import time
 
+import jinja2
 import pytest
+import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+# copier.yml holds the questions and the supported combinations; cookiecutter.json is
+# written from it (scripts/cookiecutter_json.py; test_engines.py checks it is current).
+COPIER = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
 CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
-# What each model type can export (the pre-gen hook enforces the same table).
-TASKS = {
-    "keras_full": ["image-classification", "text-classification"],
-    "keras_piece": ["image-feature-vector", "text-embedding"],
-    "checkpoint": [
-        "image-classification", "image-feature-vector", "text-classification", "text-embedding",
-    ],
-}
+TASKS = yaml.safe_load(COPIER["supported"]["default"])  # What each model type exports.
+ALL_TASKS = list(yaml.safe_load(COPIER["tasks"]["default"]))
+MODEL_TYPES = list(COPIER["model_type"]["choices"].values())
+ALL_FLAVOURS = list(COPIER["keras_flavour"]["choices"].values())
+
+
+def asked(question, **answers):
+    """Whether copier asks `question` after `answers` (its `when:`)."""
+    return jinja2.Environment().from_string(COPIER[question]["when"]).render(answers) == "True"
+
+
+# A model type that is not asked the flavour builds with its default (checkpoint: keras3).
 FLAVOURS = {
-    "keras_full": ["keras3", "tf_keras"],
-    "keras_piece": ["keras3", "tf_keras"],
-    "checkpoint": ["keras3"],
+    model_type: ALL_FLAVOURS if asked("keras_flavour", model_type=model_type)
+    else [COPIER["keras_flavour"]["default"]]
+    for model_type in MODEL_TYPES
 }
 
 # The Pythons tensorflow 2.21.0 publishes wheels for (cp310 to cp313; none for 3.14), each with
@@ -40,22 +50,31 @@ PYTHON_VARIANTS = {
 
 SUPPORTED = [
     {"model_type": model_type, "keras_flavour": flavour, "task": task}
-    for model_type in CONTEXT["model_type"]
+    for model_type in MODEL_TYPES
     for flavour, task in itertools.product(FLAVOURS[model_type], TASKS[model_type])
 ]
 UNSUPPORTED = [
     {"model_type": model_type, "keras_flavour": flavour, "task": task}
     for model_type, flavour, task in itertools.product(
-        CONTEXT["model_type"], CONTEXT["keras_flavour"], CONTEXT["task"]
+        MODEL_TYPES, ALL_FLAVOURS, ALL_TASKS
     )
     if flavour not in FLAVOURS[model_type] or task not in TASKS[model_type]
 ]
 
 
 def with_defaults(answers):
-    """A variant as cookiecutter bakes it: `answers` over the first choice of each prompt."""
-    keys = ("model_type", "keras_flavour", "task")
-    return {key: answers.get(key, CONTEXT[key][0]) for key in keys}
+    """A variant as it is baked from `answers`: the defaults fill in the rest."""
+    model_type = answers.get("model_type", COPIER["model_type"]["default"])
+    return {
+        "model_type": model_type,
+        "keras_flavour": answers.get("keras_flavour", COPIER["keras_flavour"]["default"]),
+        "task": answers.get("task", TASKS[model_type][0]),
+    }
+
+
+def package_of(variant):
+    """The package a variant gets by default: its name says what goes in."""
+    return "text_model" if variant["task"].startswith("text-") else "image_model"
 
 
 def variant_id(variant):
@@ -93,3 +112,33 @@ def run_project_suite(project, *args):
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
     assert re.search(r"\d+ passed", summary) and "skipped" not in summary, summary
     return summary, seconds
+
+
+GIT = ["git", "-c", "user.name=Template CI", "-c", "user.email=ci@example.com"]
+
+
+def git(*args, cwd):
+    result = subprocess.run([*GIT, *args], cwd=cwd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"git {args}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def git_copy_of_template(repo, tag=None):
+    """This template's files (committed or not) committed to a new repository at `repo`.
+
+    cruft tracks commits and copier versions by tag, as a published template has them.
+    """
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=TEMPLATE, capture_output=True, text=True, check=True,
+    ).stdout
+    for name in files.splitlines():
+        if (TEMPLATE / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, repo / name)
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", f"template {CONTEXT['__template_version']}", cwd=repo)
+    if tag:
+        git("tag", tag, cwd=repo)
+    return repo

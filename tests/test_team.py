@@ -2,16 +2,14 @@
 
 import json
 from pathlib import Path
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from conftest import CONTEXT, TEMPLATE
+from conftest import CONTEXT, GIT, TEMPLATE, git_copy_of_template
 
 BIN = Path(sys.executable).parent
-GIT = ["git", "-c", "user.name=Template CI", "-c", "user.email=ci@example.com"]
 DOC = "assets/docs/acme/models/{name}/1.md"
 CURRENT = CONTEXT["__template_version"]
 major, minor, _ = CURRENT.split(".")
@@ -70,17 +68,8 @@ def test_replay_bakes_the_same_project_again(team_config, tmp_path):
 
 @pytest.fixture
 def template_repo(tmp_path):
-    """This template, committed to a git repository of its own (cruft tracks commits)."""
-    repo = tmp_path / "template"
-    files = run("git", "ls-files", "--cached", "--others", "--exclude-standard", cwd=TEMPLATE)
-    for name in files.splitlines():
-        if (TEMPLATE / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(TEMPLATE / name, repo / name)
-    run(*GIT, "init", "-q", "-b", "main", cwd=repo)
-    run(*GIT, "add", "-A", cwd=repo)
-    run(*GIT, "commit", "-q", "-m", f"template {CURRENT}", cwd=repo)
-    return repo
+    """This template, committed to a git repository of its own, tagged with its version."""
+    return git_copy_of_template(tmp_path / "template", tag=CURRENT)
 
 
 def test_cruft_create_check_update(template_repo, tmp_path):

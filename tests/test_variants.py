@@ -10,6 +10,7 @@ import pytest
 from conftest import (
     PYTHON_VARIANTS,
     SUPPORTED,
+    package_of,
     run_project_suite,
     variant_id,
     with_defaults,
@@ -21,23 +22,23 @@ COMMON_FILES = {
     ".gitignore",
     "README.md",
     "pyproject.toml",
-    "src/image_model/__init__.py",
-    "src/image_model/bench.py",
-    "src/image_model/checkpoint.py",
-    "src/image_model/cli.py",
-    "src/image_model/data.py",
-    "src/image_model/export.py",
-    "src/image_model/fresh_process.py",
-    "src/image_model/model.py",
-    "src/image_model/pack.py",
-    "src/image_model/publish.py",
-    "src/image_model/restore.py",
-    "src/image_model/reusable.py",
-    "src/image_model/scan.py",
-    "src/image_model/train.py",
-    "src/image_model/verify.py",
+    "src/{package}/__init__.py",
+    "src/{package}/bench.py",
+    "src/{package}/checkpoint.py",
+    "src/{package}/cli.py",
+    "src/{package}/data.py",
+    "src/{package}/export.py",
+    "src/{package}/fresh_process.py",
+    "src/{package}/model.py",
+    "src/{package}/pack.py",
+    "src/{package}/publish.py",
+    "src/{package}/restore.py",
+    "src/{package}/reusable.py",
+    "src/{package}/scan.py",
+    "src/{package}/train.py",
+    "src/{package}/verify.py",
     "assets/docs/my-org/my-org.md",
-    "assets/docs/my-org/models/image-model/1.md",
+    "assets/docs/my-org/models/{slug}/1.md",
     "tests/conftest.py",
     "tests/test_bench.py",
     "tests/test_commands.py",
@@ -50,10 +51,11 @@ COMMON_FILES = {
     "tests/test_verify.py",
 }
 
+# The package and the model doc are named after what goes in: image_model or text_model.
 # Only text models tokenize, with a vocabulary shipped beside the model.
 TEXT_FILES = {
-    "src/image_model/tokenizer.py",
-    "src/image_model/vocabulary.txt",
+    "src/{package}/tokenizer.py",
+    "src/{package}/vocabulary.txt",
     "tests/test_vocabulary.py",
 }
 
@@ -62,9 +64,17 @@ def files_of(project):
     return {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
 
 
-def test_bakes_exactly_the_expected_files(baked, variant):
+def expected_files(variant):
+    package = package_of(variant)
     text = variant["task"].startswith("text-")
-    assert files_of(baked) == COMMON_FILES | (TEXT_FILES if text else set())
+    return {
+        name.format(package=package, slug=package.replace("_", "-"))
+        for name in COMMON_FILES | (TEXT_FILES if text else set())
+    }
+
+
+def test_bakes_exactly_the_expected_files(baked, variant):
+    assert files_of(baked) == expected_files(variant)
 
 
 def test_no_unrendered_jinja(baked):
@@ -85,7 +95,7 @@ def test_ruff_passes(baked):
 
 
 def test_model_type_decides_the_model(baked, variant):
-    model = (baked / "src/image_model/model.py").read_text()
+    model = (baked / "src" / package_of(variant) / "model.py").read_text()
     text = variant["task"].startswith("text-")
     assert ('INPUT_SIGNATURE = tf.TensorSpec([None], tf.string, name="text")' in model) == text
     if variant["model_type"] == "checkpoint":

@@ -72,7 +72,8 @@ def test_users_model_passes_the_projects_own_suite(cookies, member):
     result = cookies.bake(extra_context=member.context())
     assert result.exit_code == 0, result.exception
     project = result.project_path
-    shutil.copyfile(ZOO / member.model, project / "src" / "image_model" / "model.py")
+    package = project.name.replace("-", "_")  # image_model, or text_model for text tasks
+    shutil.copyfile(ZOO / member.model, project / "src" / package / "model.py")
     (doc,) = project.glob("assets/docs/*/models/*/*.md")
     text = doc.read_text()
     for old, new in member.doc.items():
