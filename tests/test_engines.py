@@ -1,0 +1,222 @@
+"""One template, two engines: copier and cookiecutter ask alike and make the same project."""
+
+import importlib.util
+import io
+
+from cookiecutter.generate import generate_context
+from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import prompt_for_config
+import copier
+from copier import _main as copier_main
+import pytest
+from rich.console import Console
+import rich.prompt
+from rich.prompt import PromptBase
+import yaml
+
+from conftest import (
+    ALL_TASKS,
+    CONTEXT,
+    COPIER,
+    FLAVOURS,
+    SUPPORTED,
+    TASKS,
+    TEMPLATE,
+    git_copy_of_template,
+    variant_id,
+)
+
+COPIER_ANSWERS = ".copier-answers.yml"
+LABELS = yaml.safe_load(COPIER["tasks"]["default"])
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cookiecutter_json_is_written_from_copier_yml():
+    written = load_script("cookiecutter_json").render()
+    assert (TEMPLATE / "cookiecutter.json").read_text() == written, (
+        "cookiecutter.json is out of date: run scripts/cookiecutter_json.py"
+    )
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory):
+    """copier renders a git repository's committed files: this template's, committed."""
+    return git_copy_of_template(tmp_path_factory.mktemp("template") / "template")
+
+
+def tree(root, leave_out=()):
+    return {
+        str(path.relative_to(root)): (path.read_bytes(), path.stat().st_mode)
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and str(path.relative_to(root)) not in leave_out
+    }
+
+
+def copier_copy(template_repo, destination, **data):
+    copier.run_copy(
+        str(template_repo), destination, data=data, defaults=True, quiet=True, vcs_ref="HEAD"
+    )
+    return destination
+
+
+def only_answered(variant):
+    """The variant's answers as a user gives them: copier does not ask checkpoint the flavour."""
+    answers = dict(variant)
+    if len(FLAVOURS[variant["model_type"]]) == 1:
+        del answers["keras_flavour"]
+    return answers
+
+
+@pytest.mark.parametrize("variant", SUPPORTED, ids=variant_id)
+def test_copier_and_cookiecutter_make_the_same_project(template_repo, tmp_path, variant):
+    """Every file, byte for byte and mode for mode, apart from copier's answers file.
+
+    Names are left to their defaults, which depend on the task (Image Model, Text Model).
+    """
+    baked = cookiecutter(str(TEMPLATE), no_input=True, extra_context=variant,
+                         output_dir=str(tmp_path / "cookiecutter"))
+    rendered = copier_copy(template_repo, tmp_path / "copier", **only_answered(variant))
+    assert tree(rendered, leave_out={COPIER_ANSWERS}) == tree(type(rendered)(baked))
+    answers = yaml.safe_load((rendered / COPIER_ANSWERS).read_text())
+    assert {key: answers.get(key) for key in variant} == {
+        **variant, "keras_flavour": answers.get("keras_flavour") and variant["keras_flavour"],
+    }
+
+
+class Interview:
+    """Drives copier's interactive questions: records what each shows, answers from a script."""
+
+    def __init__(self, script):
+        self.script = script
+        self.asked = {}
+
+    def __call__(self, questions, answers):
+        (question,) = questions
+        name = question["name"]
+        if not question["when"](answers):  # questionary skips it: copier keeps the default.
+            return answers
+        choices = question.get("choices")
+        self.asked[name] = {
+            "message": question["message"].rstrip(),
+            "choices": [(c.title, c.value, c.disabled) for c in choices] if choices else None,
+            "default": getattr(question.get("default"), "value", question.get("default")),
+        }
+        answer = self.script.get(name, self.asked[name]["default"])
+        if choices:
+            offered = [value for _, value, disabled in self.asked[name]["choices"] if not disabled]
+            assert answer in offered, f"{name}: {answer!r} is not offered ({offered})"
+        else:
+            assert question["validate"](answer) is True, question["validate"](answer)
+            answer = question["filter"](answer)
+        return {name: answer}
+
+
+def interview(monkeypatch, template_repo, destination, script):
+    asker = Interview(script)
+    monkeypatch.setattr(copier_main, "unsafe_prompt", asker)
+    copier.run_copy(str(template_repo), destination, quiet=True, vcs_ref="HEAD", pretend=True)
+    return asker.asked
+
+
+COPIER_QUESTIONS = {
+    "keras_full": ["model_type", "keras_flavour", "task", "image_size"],
+    "keras_piece": ["model_type", "keras_flavour", "task", "image_size"],
+    "checkpoint": ["model_type", "task", "image_size"],
+}
+NAMES = ["project_name", "project_slug", "package_name", "publisher", "model_name",
+         "model_version", "license", "author"]
+
+
+@pytest.mark.parametrize("variant", SUPPORTED, ids=variant_id)
+def test_copier_asks_only_what_applies_and_offers_only_what_fits(
+    monkeypatch, template_repo, tmp_path, variant
+):
+    """Every path through copier's questions: each offered choice, then Enter everywhere."""
+    model_type, task = variant["model_type"], variant["task"]
+    asked = interview(monkeypatch, template_repo, tmp_path / "project", only_answered(variant))
+    image = task.startswith("image-")
+    expected = [q for q in COPIER_QUESTIONS[model_type] if image or q != "image_size"]
+    assert list(asked) == expected + NAMES
+    tasks = asked["task"]
+    # Every task is listed, exactly as labelled; those the model type does not export
+    # cannot be chosen, and say why in the line the validators (and cookiecutter) use.
+    assert [title for title, _, _ in tasks["choices"]] == list(LABELS.values())
+    for _, value, disabled in tasks["choices"]:
+        assert bool(disabled) == (value not in TASKS[model_type])
+        if disabled:
+            assert disabled == (
+                f"task {value!r} does not fit model_type {model_type!r}; it exports "
+                + " or ".join(sorted(TASKS[model_type]))
+            )
+    assert tasks["default"] == TASKS[model_type][0]
+    assert asked["project_name"]["default"] == ("Image Model" if image else "Text Model")
+    labels = {q: COPIER[q]["help"] for q in asked}
+    assert {q: shown["message"] for q, shown in asked.items()} == labels
+    for question in ("model_type", "keras_flavour"):
+        if question in asked:
+            assert [(t, v) for t, v, _ in asked[question]["choices"]] == list(
+                COPIER[question]["choices"].items()
+            )
+
+
+def test_cookiecutter_shows_every_prompt_and_label_as_written(monkeypatch):
+    """cookiecutter prints prompts through rich; what the user reads is the written text."""
+    output = io.StringIO()
+    console = Console(file=output, width=1000, color_system=None, force_terminal=False)
+    monkeypatch.setattr(rich.prompt, "get_console", lambda: console)
+
+    def enter(cls, console, prompt, password, stream=None):
+        console.print(prompt, end="")
+        return ""
+
+    monkeypatch.setattr(PromptBase, "get_input", classmethod(enter))
+    context = generate_context(context_file=str(TEMPLATE / "cookiecutter.json"))
+    answers = prompt_for_config(context, no_input=False)
+    assert answers["task"] == "image-classification"
+    shown = output.getvalue()
+    questions = [name for name, q in COPIER.items() if not name.startswith("_") and "help" in q]
+    written = [COPIER[name]["help"] for name in questions] + list(LABELS.values())
+    for name in questions:
+        choices = COPIER[name].get("choices")
+        if isinstance(choices, dict):
+            written += list(choices)
+    missing = [text for text in written if text not in shown]
+    assert not missing, f"{missing} not shown; cookiecutter showed:\n{shown}"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"model_type": "keras_piece"},
+         {"task": "image-feature-vector", "project_slug": "image-model"}),
+        ({"model_type": "keras_piece", "task": "text-embedding"},
+         {"task": "text-embedding", "project_slug": "text-model", "package_name": "text_model"}),
+        ({"model_type": "checkpoint", "task": "text-embedding"},
+         {"task": "text-embedding", "project_name": "Text Model", "keras_flavour": "keras3"}),
+    ],
+)
+def test_defaults_fit_earlier_answers_in_both_engines(template_repo, tmp_path, extra, expected):
+    baked = cookiecutter(str(TEMPLATE), no_input=True, extra_context=extra,
+                         output_dir=str(tmp_path / "cookiecutter"))
+    rendered = copier_copy(template_repo, tmp_path / "copier", **extra)
+    answers = yaml.safe_load((rendered / COPIER_ANSWERS).read_text())
+    hidden = {"keras_flavour"} if extra["model_type"] == "checkpoint" else set()
+    assert {k: answers[k] for k in expected if k not in hidden} == {
+        k: v for k, v in expected.items() if k not in hidden
+    }
+    if "project_slug" in expected:
+        assert type(rendered)(baked).name == expected["project_slug"]
+    assert tree(rendered, leave_out={COPIER_ANSWERS}) == tree(type(rendered)(baked))
+
+
+def test_every_task_has_a_label_and_the_table_names_only_known_tasks():
+    assert set(LABELS) == set(ALL_TASKS)
+    assert all(set(tasks) <= set(ALL_TASKS) and tasks for tasks in TASKS.values())
+    assert list(TASKS) == list(COPIER["model_type"]["choices"].values())
+    assert CONTEXT["_supported"] == TASKS
