@@ -142,3 +142,9 @@ def git_copy_of_template(repo, tag=None):
     if tag:
         git("tag", tag, cwd=repo)
     return repo
+
+
+@pytest.fixture(scope="session")
+def template_git(tmp_path_factory):
+    """copier renders a git repository's committed files: this template's, committed."""
+    return git_copy_of_template(tmp_path_factory.mktemp("template") / "template")

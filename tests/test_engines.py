@@ -22,7 +22,6 @@ from conftest import (
     SUPPORTED,
     TASKS,
     TEMPLATE,
-    git_copy_of_template,
     variant_id,
 )
 
@@ -44,10 +43,9 @@ def test_cookiecutter_json_is_written_from_copier_yml():
     )
 
 
-@pytest.fixture(scope="module")
-def template_repo(tmp_path_factory):
-    """copier renders a git repository's committed files: this template's, committed."""
-    return git_copy_of_template(tmp_path_factory.mktemp("template") / "template")
+@pytest.fixture
+def template_repo(template_git):
+    return template_git
 
 
 def tree(root, leave_out=()):

@@ -5,6 +5,7 @@ import tomllib
 
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
+import copier
 from hypothesis import given, settings
 from hypothesis import strategies as st
 import pytest
@@ -23,10 +24,26 @@ def bake_error(cookies, capfd, **context):
     return errors[0]
 
 
+def copier_error(template_git, destination, **data):
+    """Renders with copier and `data`, expects a refusal, returns its message.
+
+    copier prefixes the validator's line with the question (or the invalid choice).
+    """
+    with pytest.raises(ValueError) as refused:
+        copier.run_copy(str(template_git), destination, data=data, defaults=True, quiet=True,
+                        vcs_ref="HEAD")
+    assert not destination.exists() or not any(destination.iterdir())
+    prefix, message = str(refused.value).split(": ", 1)
+    assert prefix.startswith(("Validation error for question", "Invalid choice for")), prefix
+    assert "\n" not in message
+    return message
+
+
 @pytest.mark.parametrize("variant", UNSUPPORTED, ids=variant_id)
-def test_unsupported_combination_is_refused(cookies, capfd, variant):
+def test_unsupported_combination_is_refused(cookies, capfd, template_git, tmp_path, variant):
     message = bake_error(cookies, capfd, **variant)
     assert "model_type" in message or "keras_flavour" in message
+    assert f"ERROR: {copier_error(template_git, tmp_path / 'copier', **variant)}" == message
 
 
 @pytest.mark.parametrize(
@@ -51,8 +68,11 @@ def test_unsupported_combination_is_refused(cookies, capfd, variant):
         ),
     ],
 )
-def test_bad_answer_is_refused_with_one_line(cookies, capfd, context, expected):
-    assert expected in bake_error(cookies, capfd, **context)
+def test_bad_answer_is_refused_with_one_line(cookies, capfd, template_git, tmp_path, context,
+                                            expected):
+    message = bake_error(cookies, capfd, **context)
+    assert expected in message
+    assert f"ERROR: {copier_error(template_git, tmp_path / 'copier', **context)}" == message
 
 
 def test_answers_are_data_not_code(cookies):
