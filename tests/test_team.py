@@ -5,7 +5,9 @@ from pathlib import Path
 import subprocess
 import sys
 
+import copier
 import pytest
+import yaml
 
 from conftest import CONTEXT, GIT, TEMPLATE, git_copy_of_template
 
@@ -103,3 +105,57 @@ def test_cruft_create_check_update(template_repo, tmp_path):
     assert f'TEMPLATE_VERSION = "{NEXT}"' in init
     doc = (project / DOC.format(name="leaf-classifier")).read_text()
     assert f"template {NEXT}" in doc
+
+
+KERAS_IMAGE_MODEL = (
+    "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/"
+    "{% if cookiecutter.__builder != 'module' and cookiecutter.__inputs == 'image' %}model.py"
+    "{% endif %}"
+)
+
+
+def test_copier_update_merges_the_template_into_an_edited_project(template_repo, tmp_path):
+    """copier copy from a tagged version, a committed user edit, copier update to the next tag.
+
+    The user's edit survives, the template's change arrives, nothing conflicts and the
+    merged model still lints and builds. (Each variant's own suite runs elsewhere; this
+    checks the merge, which changes two lines of text.)
+    """
+    project = tmp_path / "leaf-classifier"
+    copier.run_copy(str(template_repo), project, vcs_ref=CURRENT, defaults=True, quiet=True,
+                    data={"project_name": "Leaf Classifier", "publisher": "acme"})
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == CURRENT and answers["publisher"] == "acme"
+    run(*GIT, "init", "-q", "-b", "main", cwd=project)
+    run(*GIT, "add", "-A", cwd=project)
+    run(*GIT, "commit", "-q", "-m", "generated", cwd=project)
+    model = project / "src" / "leaf_classifier" / "model.py"
+    model.write_text(model.read_text().replace("FILTERS = (16, 32)", "FILTERS = (24, 48)"))
+    run(*GIT, "commit", "-q", "-am", "My own filters", cwd=project)
+
+    # The template moves on: a new version that also changes model.py's docstring.
+    copier_yml = template_repo / "copier.yml"
+    copier_yml.write_text(copier_yml.read_text().replace(
+        f'when: false\n  default: "{CURRENT}"', f'when: false\n  default: "{NEXT}"'
+    ))
+    template_model = template_repo / KERAS_IMAGE_MODEL
+    template_model.write_text(template_model.read_text().replace(
+        "Replace it with your own (copy and edit).",
+        "Replace it with your own (copy and edit; `copier update` keeps your edits).",
+    ))
+    run(*GIT, "commit", "-q", "-am", f"template {NEXT}", cwd=template_repo)
+    run(*GIT, "tag", NEXT, cwd=template_repo)
+
+    copier.run_update(project, defaults=True, overwrite=True, quiet=True)
+    merged = model.read_text()
+    assert "FILTERS = (24, 48)" in merged
+    assert "(copy and edit; `copier update` keeps your edits)" in merged
+    conflicted = [p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts
+                  and "<<<<<<<" in p.read_text(errors="replace")]
+    assert not conflicted
+    assert f'TEMPLATE_VERSION = "{NEXT}"' in (model.parent / "__init__.py").read_text()
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == NEXT
+    assert run(*GIT, "status", "--porcelain", cwd=project)  # Left for the user to review.
+    run(sys.executable, "-m", "ruff", "check", "--no-cache", ".", cwd=project)
+    run(sys.executable, "-c", "from leaf_classifier.model import build_model; build_model()",
+        cwd=project / "src")
