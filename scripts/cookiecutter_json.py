@@ -15,7 +15,9 @@ What carries over, and how:
 - prompts and labels are escaped for rich, which cookiecutter renders them with
   (`[batch]` would otherwise read as markup and vanish).
 
-The validators stay in copier.yml: hooks/pre_gen_project.py evaluates them.
+It also copies the rules into hooks/pre_gen_project.py, which evaluates them for
+cookiecutter and cruft: each question's validator, the choices that depend on earlier
+answers, and the never-asked data and facts they read.
 """
 
 import json
@@ -29,6 +31,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 COPIER_YML = ROOT / "copier.yml"
 COOKIECUTTER_JSON = ROOT / "cookiecutter.json"
+HOOK = ROOT / "hooks" / "pre_gen_project.py"
+HOOK_RULES = re.compile(
+    r'(QUESTIONS = json\.loads\(\n    r"""{% raw %}\n).*?(\n{% endraw %}""")', re.DOTALL
+)
 
 # Never-asked copier questions cookiecutter does not need as variables: data the
 # validators and copier's task choices read, and copier's own `cookiecutter` namespace.
@@ -109,18 +115,41 @@ def build(config):
     return context
 
 
+def rules(config):
+    """What the pre-gen hook needs of each question, in order (copier's namespace aside)."""
+    kept = {}
+    for name, question in config.items():
+        if name.startswith("_") or name == "cookiecutter":
+            continue
+        if is_hidden(question):
+            kept[name] = {key: question[key] for key in ("when", "type", "default")}
+        else:
+            kept[name] = {
+                key: question[key] for key in ("choices", "validator") if key in question
+                if key != "choices" or isinstance(question[key], str)
+            }
+    return kept
+
+
 def render():
+    """The texts of cookiecutter.json and of the hook, as copier.yml makes them."""
     config = yaml.safe_load(COPIER_YML.read_text())
-    return json.dumps(build(config), indent=2, ensure_ascii=False) + "\n"
+    context = json.dumps(build(config), indent=2, ensure_ascii=False) + "\n"
+    data = json.dumps(rules(config), indent=1, ensure_ascii=False)
+    hook, count = HOOK_RULES.subn(lambda m: m.group(1) + data + m.group(2), HOOK.read_text())
+    assert count == 1, "the rules' place in hooks/pre_gen_project.py is gone"
+    return context, hook
 
 
 def main():
-    text = render()
+    context, hook = render()
     if sys.argv[1:] == ["--check"]:
-        if COOKIECUTTER_JSON.read_text() != text:
-            sys.exit("cookiecutter.json is out of date: run scripts/cookiecutter_json.py")
+        if COOKIECUTTER_JSON.read_text() != context or HOOK.read_text() != hook:
+            sys.exit("cookiecutter.json or the hook is out of date: run "
+                     "scripts/cookiecutter_json.py")
         return
-    COOKIECUTTER_JSON.write_text(text)
+    COOKIECUTTER_JSON.write_text(context)
+    HOOK.write_text(hook)
 
 
 if __name__ == "__main__":

@@ -36,10 +36,13 @@ def load_script(name):
     return module
 
 
-def test_cookiecutter_json_is_written_from_copier_yml():
-    written = load_script("cookiecutter_json").render()
-    assert (TEMPLATE / "cookiecutter.json").read_text() == written, (
+def test_cookiecutter_json_and_the_hooks_rules_are_written_from_copier_yml():
+    context, hook = load_script("cookiecutter_json").render()
+    assert (TEMPLATE / "cookiecutter.json").read_text() == context, (
         "cookiecutter.json is out of date: run scripts/cookiecutter_json.py"
+    )
+    assert (TEMPLATE / "hooks" / "pre_gen_project.py").read_text() == hook, (
+        "the pre-gen hook's rules are out of date: run scripts/cookiecutter_json.py"
     )
 
 
