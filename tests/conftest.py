@@ -123,19 +123,25 @@ def git(*args, cwd):
     return result.stdout
 
 
-def git_copy_of_template(repo, tag=None):
-    """This template's files (committed or not) committed to a new repository at `repo`.
-
-    cruft tracks commits and copier versions by tag, as a published template has them.
-    """
+def copy_of_template(destination):
+    """This template's files, committed or not (no caches, no .venv), copied to `destination`."""
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=TEMPLATE, capture_output=True, text=True, check=True,
     ).stdout
     for name in files.splitlines():
         if (TEMPLATE / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(TEMPLATE / name, repo / name)
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, destination / name)
+    return destination
+
+
+def git_copy_of_template(repo, tag=None):
+    """This template's files committed to a new repository at `repo`.
+
+    cruft tracks commits and copier versions by tag, as a published template has them.
+    """
+    copy_of_template(repo)
     git("init", "-q", "-b", "main", cwd=repo)
     git("add", "-A", cwd=repo)
     git("commit", "-q", "-m", f"template {CONTEXT['__template_version']}", cwd=repo)
@@ -145,6 +151,7 @@ def git_copy_of_template(repo, tag=None):
 
 
 @pytest.fixture(scope="session")
-def template_git(tmp_path_factory):
-    """copier renders a git repository's committed files: this template's, committed."""
-    return git_copy_of_template(tmp_path_factory.mktemp("template") / "template")
+def template_copy(tmp_path_factory):
+    """This template's own files, for copier to render (from a directory: it clones a
+    git repository first, 1 s a render; test_team.py's copier test does that)."""
+    return copy_of_template(tmp_path_factory.mktemp("template") / "template")

@@ -46,11 +46,6 @@ def test_cookiecutter_json_and_the_hooks_rules_are_written_from_copier_yml():
     )
 
 
-@pytest.fixture
-def template_repo(template_git):
-    return template_git
-
-
 def tree(root, leave_out=()):
     return {
         str(path.relative_to(root)): (path.read_bytes(), path.stat().st_mode)
@@ -59,9 +54,9 @@ def tree(root, leave_out=()):
     }
 
 
-def copier_copy(template_repo, destination, **data):
+def copier_copy(template_copy, destination, **data):
     copier.run_copy(
-        str(template_repo), destination, data=data, defaults=True, quiet=True, vcs_ref="HEAD"
+        str(template_copy), destination, data=data, defaults=True, quiet=True
     )
     return destination
 
@@ -75,14 +70,14 @@ def only_answered(variant):
 
 
 @pytest.mark.parametrize("variant", SUPPORTED, ids=variant_id)
-def test_copier_and_cookiecutter_make_the_same_project(template_repo, tmp_path, variant):
+def test_copier_and_cookiecutter_make_the_same_project(template_copy, tmp_path, variant):
     """Every file, byte for byte and mode for mode, apart from copier's answers file.
 
     Names are left to their defaults, which depend on the task (Image Model, Text Model).
     """
     baked = cookiecutter(str(TEMPLATE), no_input=True, extra_context=variant,
                          output_dir=str(tmp_path / "cookiecutter"))
-    rendered = copier_copy(template_repo, tmp_path / "copier", **only_answered(variant))
+    rendered = copier_copy(template_copy, tmp_path / "copier", **only_answered(variant))
     assert tree(rendered, leave_out={COPIER_ANSWERS}) == tree(type(rendered)(baked))
     answers = yaml.safe_load((rendered / COPIER_ANSWERS).read_text())
     assert {key: answers.get(key) for key in variant} == {
@@ -118,10 +113,10 @@ class Interview:
         return {name: answer}
 
 
-def interview(monkeypatch, template_repo, destination, script):
+def interview(monkeypatch, template_copy, destination, script):
     asker = Interview(script)
     monkeypatch.setattr(copier_main, "unsafe_prompt", asker)
-    copier.run_copy(str(template_repo), destination, quiet=True, vcs_ref="HEAD", pretend=True)
+    copier.run_copy(str(template_copy), destination, quiet=True, pretend=True)
     return asker.asked
 
 
@@ -136,11 +131,11 @@ NAMES = ["project_name", "project_slug", "package_name", "publisher", "model_nam
 
 @pytest.mark.parametrize("variant", SUPPORTED, ids=variant_id)
 def test_copier_asks_only_what_applies_and_offers_only_what_fits(
-    monkeypatch, template_repo, tmp_path, variant
+    monkeypatch, template_copy, tmp_path, variant
 ):
     """Every path through copier's questions: each offered choice, then Enter everywhere."""
     model_type, task = variant["model_type"], variant["task"]
-    asked = interview(monkeypatch, template_repo, tmp_path / "project", only_answered(variant))
+    asked = interview(monkeypatch, template_copy, tmp_path / "project", only_answered(variant))
     image = task.startswith("image-")
     expected = [q for q in COPIER_QUESTIONS[model_type] if image or q != "image_size"]
     assert list(asked) == expected + NAMES
@@ -202,10 +197,10 @@ def test_cookiecutter_shows_every_prompt_and_label_as_written(monkeypatch):
          {"task": "text-embedding", "project_name": "Text Model", "keras_flavour": "keras3"}),
     ],
 )
-def test_defaults_fit_earlier_answers_in_both_engines(template_repo, tmp_path, extra, expected):
+def test_defaults_fit_earlier_answers_in_both_engines(template_copy, tmp_path, extra, expected):
     baked = cookiecutter(str(TEMPLATE), no_input=True, extra_context=extra,
                          output_dir=str(tmp_path / "cookiecutter"))
-    rendered = copier_copy(template_repo, tmp_path / "copier", **extra)
+    rendered = copier_copy(template_copy, tmp_path / "copier", **extra)
     answers = yaml.safe_load((rendered / COPIER_ANSWERS).read_text())
     hidden = {"keras_flavour"} if extra["model_type"] == "checkpoint" else set()
     assert {k: answers[k] for k in expected if k not in hidden} == {

@@ -24,14 +24,13 @@ def bake_error(cookies, capfd, **context):
     return errors[0]
 
 
-def copier_error(template_git, destination, **data):
+def copier_error(template_copy, destination, **data):
     """Renders with copier and `data`, expects a refusal, returns its message.
 
     copier prefixes the validator's line with the question (or the invalid choice).
     """
     with pytest.raises(ValueError) as refused:
-        copier.run_copy(str(template_git), destination, data=data, defaults=True, quiet=True,
-                        vcs_ref="HEAD")
+        copier.run_copy(str(template_copy), destination, data=data, defaults=True, quiet=True)
     assert not destination.exists() or not any(destination.iterdir())
     prefix, message = str(refused.value).split(": ", 1)
     assert prefix.startswith(("Validation error for question", "Invalid choice for")), prefix
@@ -40,10 +39,10 @@ def copier_error(template_git, destination, **data):
 
 
 @pytest.mark.parametrize("variant", UNSUPPORTED, ids=variant_id)
-def test_unsupported_combination_is_refused(cookies, capfd, template_git, tmp_path, variant):
+def test_unsupported_combination_is_refused(cookies, capfd, template_copy, tmp_path, variant):
     message = bake_error(cookies, capfd, **variant)
     assert "model_type" in message or "keras_flavour" in message
-    assert f"ERROR: {copier_error(template_git, tmp_path / 'copier', **variant)}" == message
+    assert f"ERROR: {copier_error(template_copy, tmp_path / 'copier', **variant)}" == message
 
 
 @pytest.mark.parametrize(
@@ -68,11 +67,11 @@ def test_unsupported_combination_is_refused(cookies, capfd, template_git, tmp_pa
         ),
     ],
 )
-def test_bad_answer_is_refused_with_one_line(cookies, capfd, template_git, tmp_path, context,
+def test_bad_answer_is_refused_with_one_line(cookies, capfd, template_copy, tmp_path, context,
                                             expected):
     message = bake_error(cookies, capfd, **context)
     assert expected in message
-    assert f"ERROR: {copier_error(template_git, tmp_path / 'copier', **context)}" == message
+    assert f"ERROR: {copier_error(template_copy, tmp_path / 'copier', **context)}" == message
 
 
 def test_answers_are_data_not_code(cookies):
