@@ -14,7 +14,7 @@ from {{ cookiecutter.package_name }}.bench import (
 )
 
 BATCH_SIZES = (1, 2)
-{% if cookiecutter.model_type == "checkpoint" -%}
+{% if cookiecutter.__builder == "module" -%}
 # A bare tf.saved_model.save of a tf.Module saves no function to call: no baseline latency.
 PER_BATCH = ["latency", "serving"]
 {%- else -%}

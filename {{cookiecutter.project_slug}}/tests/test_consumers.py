@@ -7,7 +7,7 @@ saved_model_cli, and TFLite.
 
 import itertools
 from pathlib import Path
-{%- if cookiecutter.task.startswith("text-") %}
+{%- if cookiecutter.__inputs == "text" %}
 import re
 {%- endif %}
 import subprocess
@@ -271,7 +271,7 @@ def tflite_converter(export_dir):
     return tf.lite.TFLiteConverter.from_saved_model(
         str(export_dir), signature_keys=["serving_default"]
     )
-{% if cookiecutter.task.startswith("text-") %}
+{% if cookiecutter.__inputs == "text" %}
 
 @pytest.fixture(scope="module")
 def tflite_select_ops(export_dir):

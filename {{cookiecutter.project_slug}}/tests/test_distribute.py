@@ -1,5 +1,5 @@
-{%- set multi_worker = cookiecutter.model_type == "checkpoint" or cookiecutter.keras_flavour == "tf_keras" -%}
-{%- set mirrored = multi_worker or not cookiecutter.task.startswith("text-") -%}
+{%- set multi_worker = cookiecutter.__builder in ("module", "tf_keras") -%}
+{%- set mirrored = multi_worker or not cookiecutter.__inputs == "text" -%}
 """Training under tf.distribute writes a checkpoint that restores strictly on one CPU.
 
 The export restores exactly so, with no strategy; its own tests cover the rest.

@@ -12,16 +12,16 @@ import subprocess
 import sys
 import time
 
-{% if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" -%}
+{% if cookiecutter.__builder == "keras3" -%}
 import keras
 {% endif -%}
 import pytest
 import tensorflow as tf
-{%- if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "tf_keras" %}
+{%- if cookiecutter.__builder == "tf_keras" %}
 import tf_keras as keras
 {%- endif %}
 
-{% if cookiecutter.model_type == "checkpoint" -%}
+{% if cookiecutter.__builder == "module" -%}
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.export import ExportError, export_saved_model
 {%- else -%}
@@ -32,7 +32,7 @@ from {{ cookiecutter.package_name }}.export import (
 )
 {%- endif %}
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
-{%- if cookiecutter.model_type != "checkpoint" %}
+{%- if cookiecutter.__builder != "module" %}
 from {{ cookiecutter.package_name }}.restore import restore
 {%- endif %}
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
@@ -251,7 +251,7 @@ def test_kill_between_the_renames_is_repaired_by_the_next_export(checkpoint_dir,
     assert [p.name for p in published.parent.iterdir()] == [published.name]
 
 
-{% if cookiecutter.model_type != "checkpoint" -%}
+{% if cookiecutter.__builder != "module" -%}
 def test_lambda_layers_are_refused():
     """A Lambda layer is Python bytecode: whoever loads it runs our code."""
     model = build_model()
@@ -262,7 +262,7 @@ def test_lambda_layers_are_refused():
 
 
 {% endif -%}
-{% if cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" -%}
+{% if cookiecutter.__builder == "keras3" -%}
 def test_variables_no_checkpoint_can_reach_are_refused(checkpoint_dir, monkeypatch):
     """Layers in a set have no order two processes share: no checkpoint can name them."""
 
@@ -301,7 +301,7 @@ def test_lookup_layer_without_vocabulary_is_refused(checkpoint_dir, monkeypatch)
 
 
 {% endif -%}
-{% if cookiecutter.model_type != "checkpoint" -%}
+{% if cookiecutter.__builder != "module" -%}
 {%- if cookiecutter.keras_flavour == "keras3" %}
 # What Keras 3 training scripts write: a whole-model file, or the weights alone.
 KERAS_FILES = ["model.keras", "model.weights.h5"]
@@ -342,14 +342,14 @@ def test_keras_file_of_another_architecture_is_refused(name, tmp_path):
 @pytest.fixture
 def other_weights(tmp_path):
     """(source, model): weights unlike the trained ones, of a freshly built model,
-    {%- if cookiecutter.model_type == "checkpoint" %}
+    {%- if cookiecutter.__builder == "module" %}
     saved in a checkpoint.
     {%- else %}
     saved by Keras' own saving, as a user's training script does.
     {%- endif %}
     """
     model = build_model()
-{%- if cookiecutter.model_type == "checkpoint" %}
+{%- if cookiecutter.__builder == "module" %}
     source = model_checkpoint(model=model).save(str(tmp_path / "other" / "ckpt"))
 {%- else %}
     source = tmp_path / KERAS_FILES[0]
@@ -371,7 +371,7 @@ def test_overwrite_replaces_the_previous_export(other_weights, published, inputs
 
 
 def test_wrong_dtype_and_shape_are_clear_errors(export_dir, inputs):
-    {%- if cookiecutter.task.startswith("text-") %}
+    {%- if cookiecutter.__inputs == "text" %}
     wrong_dtype, wrong_shape, dtype = tf.range(len(inputs)), inputs[:, None], "string"
     {%- else %}
     wrong_dtype, wrong_shape, dtype = inputs.astype("float64"), inputs[:, :-1], "float"

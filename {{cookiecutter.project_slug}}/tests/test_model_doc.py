@@ -13,7 +13,7 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 
 # What the doc's example snippets call the input batch.
-INPUTS_NAME = "{{ "texts" if cookiecutter.task.startswith("text-") else "images" }}"
+INPUTS_NAME = "{{ "texts" if cookiecutter.__inputs == "text" else "images" }}"
 
 DOCS = Path(__file__).resolve().parents[1] / "assets" / "docs"
 PUBLISHER, MODEL_NAME, VERSION = (

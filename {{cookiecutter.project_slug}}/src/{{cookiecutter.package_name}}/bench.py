@@ -1,6 +1,6 @@
-{%- set keras3 = cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "keras3" -%}
-{%- set tf_keras = cookiecutter.model_type != "checkpoint" and cookiecutter.keras_flavour == "tf_keras" -%}
-{%- set keras3_text = keras3 and cookiecutter.task.startswith("text-") -%}
+{%- set keras3 = cookiecutter.__builder == "keras3" -%}
+{%- set tf_keras = cookiecutter.__builder == "tf_keras" -%}
+{%- set keras3_text = keras3 and cookiecutter.__inputs == "text" -%}
 """Measure what the reusable export costs against the plain SavedModel of this model type.
 
     python -m {{ cookiecutter.package_name }}.bench [--repeats N] [--calls N] [--json PATH]
