@@ -76,6 +76,11 @@ QUESTIONS = json.loads(
   "validator": "{%- if inputs == 'text' and image_size != '64' -%}\nimage_size applies to image tasks; task '{{ task }}' takes strings, leave it at 64\n{%- elif not image_size or image_size | reject('in', '0123456789') | list or not 16 <= image_size | int <= 1024 -%}\nimage_size '{{ image_size }}' must be an integer from 16 to 1024\n{%- endif %}"
  },
  "project_name": {},
+ "ascii_letters": {
+  "when": false,
+  "type": "yaml",
+  "default": "{à: a, á: a, â: a, ã: a, ä: a, å: a, æ: ae, ç: c, è: e, é: e, ê: e, ë: e, ì: i, í: i, î: i, ï: i, ð: d, ñ: n, ò: o, ó: o, ô: o, õ: o, ö: o, ø: o, ù: u, ú: u, û: u, ü: u, ý: y, þ: th, ÿ: y, ß: ss, œ: oe}"
+ },
  "project_slug": {
   "validator": "{%- if not project_slug or project_slug | reject('in', 'abcdefghijklmnopqrstuvwxyz0123456789-') | list or project_slug.startswith('-') or project_slug.endswith('-') -%}\nproject_slug '{{ project_slug }}' must be lowercase ASCII letters, digits and inner hyphens\n{%- endif %}"
  },

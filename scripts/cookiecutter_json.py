@@ -38,10 +38,10 @@ HOOK_RULES = re.compile(
 
 # Never-asked copier questions cookiecutter does not need as variables: data the
 # validators and copier's task choices read, and copier's own `cookiecutter` namespace.
-COPIER_ONLY = {"tasks", "python_keywords", "reserved_names", "cookiecutter"}
+COPIER_ONLY = {"tasks", "python_keywords", "reserved_names", "ascii_letters", "cookiecutter"}
 PRIVATE = {"supported"}  # Data cookiecutter keeps unrendered: `_supported`.
 # cookiecutter has a slugify filter (python-slugify, which also transliterates);
-# copier.yml spells the same for ASCII names with regex_replace.
+# copier.yml spells the same for ASCII and Latin-1 names with replace and regex_replace.
 COOKIECUTTER_DEFAULTS = {"project_slug": "{{ cookiecutter.project_name | slugify }}"}
 # Where copier writes its answers; cookiecutter writes none (an empty file name is skipped).
 COOKIECUTTER_EXTRA = {"__answers_file": ""}

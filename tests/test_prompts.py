@@ -1,6 +1,7 @@
 """Answers that would bake a broken project stop generation with one clear line."""
 
 import re
+import string
 import tomllib
 
 from cookiecutter.generate import generate_context
@@ -8,9 +9,11 @@ from cookiecutter.prompt import prompt_for_config
 import copier
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jinja2.sandbox import SandboxedEnvironment
 import pytest
+import yaml
 
-from conftest import TEMPLATE, UNSUPPORTED, variant_id
+from conftest import COPIER, TEMPLATE, UNSUPPORTED, variant_id
 
 
 def bake_error(cookies, capfd, **context):
@@ -112,6 +115,31 @@ def test_derived_names_are_always_ascii_and_well_formed(project_name):
         assert package.isidentifier() and package.isascii()
 
 
+def copier_slug(project_name):
+    """project_slug as copier derives it from `project_name` (copier.yml's default)."""
+    env = SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+    letters = yaml.safe_load(COPIER["ascii_letters"]["default"])
+    template = env.from_string(COPIER["project_slug"]["default"])
+    return template.render(project_name=project_name, ascii_letters=letters)
+
+
+# Names as people write them: ASCII letters, digits, spaces and punctuation, and the
+# Latin-1 letters copier spells as slugify does.
+LATIN_NAMES = st.text(
+    alphabet=st.sampled_from(
+        string.ascii_letters + string.digits + " -_.'()"
+        + "".join(yaml.safe_load(COPIER["ascii_letters"]["default"])) + "ÄÖÜÉÈÇÑ"
+    ),
+    min_size=1, max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(LATIN_NAMES)
+def test_copier_derives_the_slug_cookiecutter_does(project_name):
+    assert copier_slug(project_name) == derived_names(project_name)[0]
+
+
 @pytest.mark.parametrize(
     ("project_name", "slug"),
     [
@@ -120,8 +148,13 @@ def test_derived_names_are_always_ascii_and_well_formed(project_name):
         ("Bild Größe", "bild-grosse"),
     ],
 )
-def test_non_ascii_names_bake_with_an_ascii_slug(cookies, project_name, slug):
+def test_non_ascii_names_bake_with_an_ascii_slug(cookies, template_copy, tmp_path, project_name,
+                                                 slug):
     result = cookies.bake(extra_context={"project_name": project_name})
     assert result.exit_code == 0, result.exception
     assert result.project_path.name == slug
     assert (result.project_path / "src" / slug.replace("-", "_") / "export.py").is_file()
+    # copier spells Latin-1 letters as slugify does: the same names.
+    copier.run_copy(str(template_copy), tmp_path / "copier", data={"project_name": project_name},
+                    defaults=True, quiet=True)
+    assert (tmp_path / "copier" / "src" / slug.replace("-", "_") / "export.py").is_file()
