@@ -6,7 +6,8 @@
 What carries over, and how:
 - each question, in copier.yml's order, with its default; expressions name answers
   as `cookiecutter.<name>` (copier.yml names them bare);
-- choices become cookiecutter choice lists, their labels `__prompts__` entries;
+- choices become cookiecutter choice lists, their labels `__prompts__` entries
+  (rendered: a label may name what the table of supported combinations says);
 - copier's `task` filters its choices by model type, which a cookiecutter choice list
   cannot: cookiecutter asks it as text, its default the first task the model type
   exports, its prompt listing every task's label;
@@ -25,6 +26,7 @@ from pathlib import Path
 import re
 import sys
 
+import jinja2
 from rich.markup import escape
 import yaml
 
@@ -81,6 +83,11 @@ def build(config):
     }
     context, prompts = {}, {}
     labels = yaml.safe_load(questions["tasks"]["default"])
+    data = {name: yaml.safe_load(questions[name]["default"]) for name in PRIVATE}
+
+    def label(text):
+        return escape(jinja2.Environment().from_string(text).render(data))
+
     for name, question in questions.items():
         if name in COPIER_ONLY:
             continue
@@ -98,7 +105,7 @@ def build(config):
             assert values[0] == default, f"{name}: cookiecutter's default is the first choice"
             context[key] = values
             prompts[key] = {"__prompt__": escape(question["help"])}
-            prompts[key].update({value: escape(label) for label, value in choices.items()})
+            prompts[key].update({value: label(text) for text, value in choices.items()})
         elif isinstance(choices, list):
             assert choices[0] == default, f"{name}: cookiecutter's default is the first choice"
             context[key] = choices

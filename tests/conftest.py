@@ -31,6 +31,15 @@ def asked(question, **answers):
     return jinja2.Environment().from_string(COPIER[question]["when"]).render(answers) == "True"
 
 
+def choice_labels(question):
+    """(label, value) of each choice of `question`, labels rendered as both engines show them."""
+    render = jinja2.Environment().from_string
+    return [
+        (render(label).render(supported=TASKS), value)
+        for label, value in COPIER[question]["choices"].items()
+    ]
+
+
 # A model type that is not asked the flavour builds with its default (checkpoint: keras3).
 FLAVOURS = {
     model_type: ALL_FLAVOURS if asked("keras_flavour", model_type=model_type)
