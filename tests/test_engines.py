@@ -3,6 +3,7 @@
 import importlib.util
 import io
 from pathlib import Path
+import re
 
 from cookiecutter.generate import generate_context
 from cookiecutter.main import cookiecutter
@@ -213,3 +214,12 @@ def test_every_task_has_a_label_and_the_table_names_only_known_tasks():
     assert all(set(tasks) <= set(ALL_TASKS) and tasks for tasks in TASKS.values())
     assert list(TASKS) == list(COPIER["model_type"]["choices"].values())
     assert CONTEXT["_supported"] == TASKS
+
+
+def test_the_readmes_table_says_what_copier_yml_supports():
+    """The README's model-type table is the one copy of the table outside copier.yml."""
+    readme = (TEMPLATE / "README.md").read_text()
+    for model_type, tasks in TASKS.items():
+        (row,) = re.findall(rf"^\| `{model_type}` \|.*\| (.*) \|$", readme, flags=re.MULTILINE)
+        said = ALL_TASKS if row == "any of the four" else re.findall(r"`([a-z-]+)`", row)
+        assert said == tasks, (model_type, row)
