@@ -48,7 +48,7 @@ QUESTIONS = json.loads(
  "template_version": {
   "when": false,
   "type": "str",
-  "default": "0.3.0"
+  "default": "0.4.0"
  },
  "model_type": {},
  "keras_flavour": {
