@@ -85,7 +85,7 @@ QUESTIONS = json.loads(
   "validator": "{%- if not project_slug or project_slug | reject('in', 'abcdefghijklmnopqrstuvwxyz0123456789-') | list or project_slug.startswith('-') or project_slug.endswith('-') -%}\nproject_slug '{{ project_slug }}' must be lowercase ASCII letters, digits and inner hyphens\n{%- endif %}"
  },
  "package_name": {
-  "validator": "{%- if not (package_name.isidentifier() and package_name.isascii()) -%}\npackage_name '{{ package_name }}' is not a Python identifier; use a-z, 0-9 and _\n{%- elif package_name in python_keywords -%}\npackage_name '{{ package_name }}' is a Python keyword; choose another name\n{%- elif package_name in reserved_names -%}\npackage_name '{{ package_name }}' would shadow the module of that name; choose another name\n{%- endif %}"
+  "validator": "{%- if not (package_name.isidentifier() and package_name.isascii()) -%}\npackage_name '{{ package_name }}' is not a Python identifier; use a-z, 0-9 and _\n{%- elif package_name in python_keywords -%}\npackage_name '{{ package_name }}' is a Python keyword; choose another name\n{%- elif package_name in reserved_names -%}\npackage_name '{{ package_name }}' would shadow the module of that name; choose another name\n{%- elif package_name | length > 40 -%}\npackage_name '{{ package_name }}' has {{ package_name | length }} characters; use at most 40 (the generated code stays within ruff's 100 columns)\n{%- endif %}"
  },
  "publisher": {
   "validator": "{%- if not publisher or publisher | reject('in', 'abcdefghijklmnopqrstuvwxyz0123456789-') | list -%}\npublisher '{{ publisher }}' must match [a-z0-9-]+\n{%- endif %}"

@@ -55,6 +55,7 @@ def test_unsupported_combination_is_refused(cookies, capfd, template_copy, tmp_p
         ({"package_name": "tensorflow"}, "would shadow"),
         ({"package_name": "json"}, "would shadow"),
         ({"package_name": "my-model"}, "not a Python identifier"),
+        ({"package_name": "a" * 41}, "has 41 characters; use at most 40"),
         ({"project_name": "3D Model"}, "not a Python identifier"),
         ({"project_slug": "My_Model", "package_name": "my_model"}, "project_slug"),
         ({"publisher": "My Org"}, "publisher"),

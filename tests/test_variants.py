@@ -86,12 +86,31 @@ def test_no_unrendered_jinja(baked):
             assert not match, f"{path}: {text[max(match.start() - 80, 0):match.end() + 80]}"
 
 
-def test_ruff_passes(baked):
+def ruff_check(project):
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-        cwd=baked, capture_output=True, text=True, check=False,
+        cwd=project, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_passes(baked):
+    ruff_check(baked)
+
+
+# The longest names the prompts accept: a 40-character package, publisher and model name.
+LONGEST_NAMES = {
+    "project_name": "Multilingual Sentence Encoder For Search",
+    "publisher": "a-publisher-with-a-rather-long-handle-40",
+}
+
+
+def test_ruff_passes_with_the_longest_names(cookies, variant):
+    result = cookies.bake(extra_context={**variant, **LONGEST_NAMES})
+    assert result.exit_code == 0, result.exception
+    package = next((result.project_path / "src").iterdir()).name
+    assert len(package) == len(result.project_path.name) == 40
+    ruff_check(result.project_path)
 
 
 def test_model_type_decides_the_model(baked, variant):

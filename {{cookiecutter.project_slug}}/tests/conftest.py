@@ -17,10 +17,11 @@ from {{ cookiecutter.package_name }}.model import build_model
 from {{ cookiecutter.package_name }}.restore import restore
 
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
+PACKAGE = {{ cookiecutter.package_name }}.__name__
 
 
 def module_env():
-    """An environment in which `python -m {{ cookiecutter.package_name }}.<module>` finds this package.
+    """An environment in which `python -m <this package>.<module>` finds this package.
 
     Without TF_CPP_MIN_LOG_LEVEL: the commands run quiet by default, as for a user.
     """
@@ -31,9 +32,9 @@ def module_env():
 
 
 def run_module(module, *args):
-    """Runs `python -m {{ cookiecutter.package_name }}.<module> args`; returns the finished process."""
+    """Runs `python -m <this package>.<module> args`; returns the finished process."""
     result = subprocess.run(
-        [sys.executable, "-m", f"{{ cookiecutter.package_name }}.{module}", *map(str, args)],
+        [sys.executable, "-m", f"{PACKAGE}.{module}", *map(str, args)],
         capture_output=True, text=True, env=module_env(), check=False,
     )
     if result.returncode:
@@ -60,9 +61,9 @@ def checkpoint_dir(tmp_path_factory):
 
 
 def start_module(module, *args, umask=None):
-    """Starts `python -m {{ cookiecutter.package_name }}.<module> args`; returns the running process."""
+    """Starts `python -m <this package>.<module> args`; returns the running process."""
     return subprocess.Popen(
-        [sys.executable, "-m", f"{{ cookiecutter.package_name }}.{module}", *map(str, args)],
+        [sys.executable, "-m", f"{PACKAGE}.{module}", *map(str, args)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=module_env(), umask=umask,
     )
 

@@ -21,7 +21,11 @@ from tensorflow.core.framework import types_pb2
 import tensorflow_hub as hub
 import tf_keras
 
-from {{ cookiecutter.package_name }}.model import HYPERPARAMETERS, INPUT_SIGNATURE, OUTPUT_KEY
+from {{ cookiecutter.package_name }}.model import (
+    HYPERPARAMETERS,
+    INPUT_SIGNATURE,
+    OUTPUT_KEY,
+)
 from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
 from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
 

@@ -21,6 +21,9 @@ import tensorflow as tf
 import tf_keras as keras
 {%- endif %}
 
+{% if cookiecutter.__builder == "keras3" -%}
+from {{ cookiecutter.package_name }} import export
+{% endif -%}
 {% if cookiecutter.__builder == "module" -%}
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.export import ExportError, export_saved_model
@@ -279,7 +282,7 @@ def test_variables_no_checkpoint_can_reach_are_refused(checkpoint_dir, monkeypat
         model(tf.zeros([1, 3]))
         return model
 
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.export.build_model", build_set_model)
+    monkeypatch.setattr(export, "build_model", build_set_model)
     with pytest.raises(ExportError, match="2 variables of the model are out of reach"):
         export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
     assert not (checkpoint_dir.parent / "never").exists()
@@ -293,9 +296,7 @@ def test_lookup_layer_without_vocabulary_is_refused(checkpoint_dir, monkeypatch)
         vectorize = keras.layers.TextVectorization(max_tokens=20, name="unadapted")
         return keras.Model(texts, keras.layers.Embedding(20, 2)(vectorize(texts)))
 
-    monkeypatch.setattr(
-        "{{ cookiecutter.package_name }}.export.build_model", build_unadapted_model
-    )
+    monkeypatch.setattr(export, "build_model", build_unadapted_model)
     with pytest.raises(ExportError, match="layer 'unadapted' has no vocabulary"):
         export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
 

@@ -1,4 +1,9 @@
-"""{{ cookiecutter.project_name }}: exports {{ cookiecutter.publisher }}/{{ cookiecutter.model_name }}/{{ cookiecutter.model_version }} as a reusable TF2 SavedModel."""
+"""Exports this project's model as a reusable TF2 SavedModel.
+
+Project: {{ cookiecutter.project_name }}
+Model-doc handle (publisher/model/version):
+{{ cookiecutter.publisher }}/{{ cookiecutter.model_name }}/{{ cookiecutter.model_version }}
+"""
 
 import os
 import sys
@@ -26,8 +31,8 @@ def _import_tensorflow_quietly():
         os.close(stderr)
 
 
-# Only for this package's commands (`python -m {{ cookiecutter.package_name }}.<command>`), and only
-# when nobody asked otherwise: TF_CPP_MIN_LOG_LEVEL=0 shows everything.
+# Only for this package's commands (`python -m <package>.<command>`), and only when
+# nobody asked otherwise: TF_CPP_MIN_LOG_LEVEL=0 shows everything.
 _COMMAND = sys.orig_argv[sys.orig_argv.index("-m") + 1] if "-m" in sys.orig_argv else ""
 if _COMMAND.startswith(f"{__name__}.") and "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
     _import_tensorflow_quietly()

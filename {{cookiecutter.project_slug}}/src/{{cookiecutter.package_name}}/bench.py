@@ -49,9 +49,16 @@ from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.checkpoint import trackables
 {%- endif %}
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.export import make_fingerprint_deterministic, save_verified
+from {{ cookiecutter.package_name }}.export import (
+    make_fingerprint_deterministic,
+    save_verified,
+)
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
-from {{ cookiecutter.package_name }}.reusable import as_dict, reusable_module, save_reusable
+from {{ cookiecutter.package_name }}.reusable import (
+    as_dict,
+    reusable_module,
+    save_reusable,
+)
 from {{ cookiecutter.package_name }}.verify import directory_bytes
 
 {% if keras3_text -%}

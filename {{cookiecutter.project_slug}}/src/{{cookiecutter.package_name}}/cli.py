@@ -1,4 +1,4 @@
-"""How every `python -m {{ cookiecutter.package_name }}.<command>` runs: absl flags, as TensorFlow's exporters.
+"""How every command of this package runs: absl flags, as TensorFlow's exporters.
 
 Each command module is a library first: it defines its flags only in its own
 `if __name__ == "__main__":` block (a pipeline that imports several commands'

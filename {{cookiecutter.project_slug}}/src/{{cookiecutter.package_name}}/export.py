@@ -1,6 +1,7 @@
 """Export the trained model as a reusable TF2 SavedModel.
 
-    python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR [--versioned] [--pack]
+    python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
+        [--versioned] [--pack]
     python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
 `export_saved_model` restores the trained weights strictly (`restore.py`),

@@ -44,7 +44,11 @@ import keras
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.checkpoint import trackables
-from {{ cookiecutter.package_name }}.model import HYPERPARAMETERS, INPUT_SIGNATURE, OUTPUT_KEY
+from {{ cookiecutter.package_name }}.model import (
+    HYPERPARAMETERS,
+    INPUT_SIGNATURE,
+    OUTPUT_KEY,
+)
 
 
 class ReusableModule(tf.train.Checkpoint):

@@ -1,6 +1,7 @@
 """Train the example model briefly on synthetic data and write a tf.train.Checkpoint.
 
-    python -m {{ cookiecutter.package_name }}.train --checkpoint_dir DIR [--strategy mirrored]
+    python -m {{ cookiecutter.package_name }}.train --checkpoint_dir DIR
+        [--strategy mirrored]
 
 The checkpoint holds the model under the key `model` (what `export.py` restores),
 plus the training model and the optimizer state (what resuming training needs

@@ -5,7 +5,8 @@ checks the written SavedModel against it (`verify_saved_model`) in a fresh
 Python process (`fresh_process.py`), so an artifact that only works beside the
 code that wrote it (Python state, files outside the export) is never published:
 
-    python -m {{ cookiecutter.package_name }}.verify --saved_model_dir DIR --expectations FILE.npz
+    python -m {{ cookiecutter.package_name }}.verify --saved_model_dir DIR
+        --expectations FILE.npz
 """
 
 import dataclasses
