@@ -7,9 +7,9 @@ library functions run in this process; test_commands.py checks the command's fla
 
 import pytest
 
-from {{ cookiecutter.package_name }}.bench import (
+from {{ cookiecutter.package_name }}.bench import benchmark
+from {{ cookiecutter.package_name }}.bench_report import (
     TARGETS_FROM_PARAMETERS,
-    benchmark,
     format_results,
 )
 

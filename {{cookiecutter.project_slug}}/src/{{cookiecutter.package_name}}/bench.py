@@ -1,20 +1,10 @@
-{%- set keras3 = cookiecutter.__builder == "keras3" -%}
-{%- set tf_keras = cookiecutter.__builder == "tf_keras" -%}
-{%- set keras3_text = keras3 and cookiecutter.__inputs == "text" -%}
 """Measure what the reusable export costs against the plain SavedModel of this model type.
 
     python -m {{ cookiecutter.package_name }}.bench [--repeats N] [--calls N] [--json PATH]
 
 In one process, on the model of `model.py` with fresh weights (speed and size do
 not depend on their values). The baseline is the plain export of this model
-type:
-{%- if keras3_text %} Keras 3's `ExportArchive` with the tokenizer's
-lookup table tracked by hand (`model.export(dir)` refuses the model: it tracks
-the variables, not the table, and saving stops at the "untracked resource").
-{%- elif keras3 %} Keras 3's `model.export(dir)`.
-{%- elif tf_keras %} tf_keras' `model.save(dir, include_optimizer=False)`.
-{%- else %} a bare `tf.saved_model.save(model, dir)`.
-{%- endif %}
+type (`baseline.py`).
 Measured: the time of `export.save_verified` (what `export` does after the
 restore) and of the same without scan and verification, against the baseline's
 save; `tf.saved_model.load` of each; the latency of the loaded `__call__` (and,
@@ -24,8 +14,7 @@ optimized alike: the ratio is the price of loading alone); the exported bytes
 against the variables' raw bytes. Medians; exports and calls interleaved so
 that drift in the machine's speed hits all contenders alike, after unmeasured
 warm-ups that take one-time costs (lazy imports, AutoGraph) off both sides.
-Targets apply to networks of a million parameters or more; below that, fixed
-costs dominate every ratio, and the report says so.
+The targets, and the table printed, are in `bench_report.py`.
 """
 
 import json
@@ -38,16 +27,24 @@ import tempfile
 import time
 
 from absl import flags
-{%- if keras3_text %}
-import keras
-{%- endif %}
 import numpy as np
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }} import cli
-{%- if keras3_text %}
-from {{ cookiecutter.package_name }}.checkpoint import trackables
-{%- endif %}
+from {{ cookiecutter.package_name }}.baseline import (
+    BASELINE,
+    baseline_call,
+    save_baseline,
+)
+from {{ cookiecutter.package_name }}.bench_report import (
+    EXPORT_TARGET,
+    LATENCY_TARGET,
+    SIZE_TARGET,
+    TARGETS_FROM_PARAMETERS,
+    format_results,
+    judged,
+    row,
+)
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.export import (
     make_fingerprint_deterministic,
@@ -60,58 +57,6 @@ from {{ cookiecutter.package_name }}.reusable import (
     save_reusable,
 )
 from {{ cookiecutter.package_name }}.verify import directory_bytes
-
-{% if keras3_text -%}
-BASELINE = "keras ExportArchive, lookup table tracked"
-{%- elif keras3 -%}
-BASELINE = "keras Model.export(dir)"
-{%- elif tf_keras -%}
-BASELINE = "tf_keras Model.save(dir, include_optimizer=False)"
-{%- else -%}
-BASELINE = "tf.saved_model.save(model, dir)"
-{%- endif %}
-
-# The ratio ours / reference each target allows.
-LATENCY_TARGET = 1.05
-SIZE_TARGET = 1.10
-EXPORT_TARGET = 2.0
-# The targets are for real-size networks. Below this many parameters, fixed costs
-# dominate every ratio: the verifier's TensorFlow import (seconds, whatever the
-# model), a graph of some 100 KB, Python's dispatch of each call (tens of µs).
-TARGETS_FROM_PARAMETERS = 1_000_000
-
-
-def save_baseline(model, path):
-    """Writes the plain SavedModel of this model type to `path`."""
-{%- if keras3_text %}
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    for trackable in trackables(model):
-        if isinstance(trackable, tf.saved_model.experimental.TrackableResource):
-            archive.track(trackable)
-    archive.add_endpoint(
-        "serve", lambda texts: model(texts, training=False), input_signature=[INPUT_SIGNATURE]
-    )
-    archive.write_out(str(path), verbose=False)
-{%- elif keras3 %}
-    model.export(str(path), verbose=False)
-{%- elif tf_keras %}
-    model.save(str(path), include_optimizer=False)
-{%- else %}
-    tf.saved_model.save(model, str(path))
-{%- endif %}
-
-
-def baseline_call(loaded):
-    """The inference function of the loaded baseline, or None if it has none."""
-{%- if keras3 %}
-    return loaded.serve
-{%- elif tf_keras %}
-    return lambda inputs: loaded(inputs, training=False)
-{%- else %}
-    del loaded  # A bare tf.Module saves no function: its __call__ is not a tf.function.
-    return None
-{%- endif %}
 
 
 def save_unverified(model, path):
@@ -151,22 +96,6 @@ def median_latencies(functions, inputs, calls, warmup):
         for name in names:
             seconds[name].append(timed(functions[name], inputs))
     return {name: statistics.median(values) for name, values in seconds.items()}
-
-
-def row(key, label, ours, reference, unit, target=None):
-    """One line of the table: `ours / reference`, and its target if it has one."""
-    return {
-        "key": key, "label": label, "ours": ours, "reference": reference, "unit": unit,
-        "ratio": ours / reference, "target": target,
-    }
-
-
-def judged(rows, targets_apply):
-    """`rows`, each with `met`: within its target, or None (no target, or none applies)."""
-    return [
-        {**row, "met": row["ratio"] <= row["target"] if targets_apply and row["target"] else None}
-        for row in rows
-    ]
 
 
 def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
@@ -267,55 +196,6 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
             "other": sizes["ours"] - graph_bytes - checkpoint_bytes,
         },
     }
-
-
-def _figure(value, unit):
-    if unit == "bytes":
-        return f"{value:,.0f} B"
-    if unit == "ms":
-        return f"{value * 1000:.3f} ms"  # Latencies are measured in seconds too.
-    return f"{value:.3f} s"
-
-
-def format_results(results):
-    """The results of `benchmark` as a readable table and breakdowns."""
-    width = max(len(row["label"]) for row in results["rows"])
-    lines = [
-        f"{results['package']} ({results['model_type']}, {results['keras_flavour']}): "
-        f"{results['num_variables']} variables, {results['num_parameters']:,} parameters; "
-        f"baseline: {results['baseline']}",
-        f"medians of {results['repeats']} exports and loads and of {results['calls']} calls "
-        f"(after {results['warmup']} warm-up calls); TensorFlow {results['tensorflow']}, "
-        f"{results['cpus']} CPUs",
-        "",
-        f"{'measure':<{width}}  {'ours':>14}  {'reference':>14}  {'ratio':>7}  "
-        f"{'target':>6}  met",
-    ]
-    for row in results["rows"]:
-        target = f"{row['target']:.2f}" if row["target"] is not None else "-"
-        met = {True: "yes", False: "NO", None: "-"}[row["met"]]
-        lines.append(
-            f"{row['label']:<{width}}  {_figure(row['ours'], row['unit']):>14}  "
-            f"{_figure(row['reference'], row['unit']):>14}  {row['ratio']:>7.2f}  "
-            f"{target:>6}  {met}"
-        )
-    sizes = results["artifact_parts"]
-    total = sum(sizes.values())
-    lines += ["", f"Where the artifact's {total:,} bytes go:"]
-    lines += [
-        f"  {part:<30} {size:>14,} B  {size / total:6.1%}" for part, size in sizes.items()
-    ]
-    missed = [row["key"] for row in results["rows"] if row["met"] is False]
-    if not results["targets_apply"]:
-        lines += ["", (
-            f"no target applies: they are for networks of {TARGETS_FROM_PARAMETERS:,} parameters "
-            f"or more, and this one has {results['num_parameters']:,}, so fixed costs (the "
-            "verifier's TensorFlow import, a graph of some 100 KB, Python's call dispatch) "
-            "dominate every ratio"
-        )]
-    else:
-        lines += ["", f"targets missed: {', '.join(missed)}" if missed else "all targets met"]
-    return "\n".join(lines)
 
 
 def main(argv):
