@@ -31,11 +31,16 @@ def module_env():
     return env
 
 
+def module_command(module, *args):
+    """The command line of `python -m <this package>.<module> args`."""
+    return [sys.executable, "-m", f"{PACKAGE}.{module}", *map(str, args)]
+
+
 def run_module(module, *args):
     """Runs `python -m <this package>.<module> args`; returns the finished process."""
     result = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.{module}", *map(str, args)],
-        capture_output=True, text=True, env=module_env(), check=False,
+        module_command(module, *args), capture_output=True, text=True, env=module_env(),
+        check=False,
     )
     if result.returncode:
         pytest.fail(f"{module} {' '.join(map(str, args))} failed:\n{result.stderr[-3000:]}")
@@ -63,8 +68,8 @@ def checkpoint_dir(tmp_path_factory):
 def start_module(module, *args, umask=None):
     """Starts `python -m <this package>.<module> args`; returns the running process."""
     return subprocess.Popen(
-        [sys.executable, "-m", f"{PACKAGE}.{module}", *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=module_env(), umask=umask,
+        module_command(module, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=module_env(), umask=umask,
     )
 
 
