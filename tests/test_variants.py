@@ -33,7 +33,7 @@ COMMON_FILES = {
     "src/{package}/fresh_process.py",
     "src/{package}/model.py",
     "src/{package}/pack.py",
-    "src/{package}/publish.py",
+    "src/{package}/staging.py",
     "src/{package}/restore.py",
     "src/{package}/reusable.py",
     "src/{package}/scan.py",

@@ -8,7 +8,7 @@
 saves the model through `ReusableModule` without any optimizer state, makes the
 SavedModel's one random field deterministic, scans the graph for unsafe ops,
 verifies the result in a fresh Python process, and only then publishes it
-(`publish.py`) and packs it (`pack.py`). A failed or killed export leaves any
+(`staging.py`) and packs it (`pack.py`). A failed or killed export leaves any
 previous export untouched and nothing half-written in its place.
 """
 
@@ -26,16 +26,16 @@ from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.fresh_process import FreshProcessVerifier
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.pack import PackError, pack_saved_model
-from {{ cookiecutter.package_name }}.publish import (
-    PublishError,
-    is_taken,
-    publish,
-    remove_abandoned,
-    staging_dir,
-)
 from {{ cookiecutter.package_name }}.restore import Restored, RestoreError, restore
 from {{ cookiecutter.package_name }}.reusable import reusable_module, save_reusable
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
+from {{ cookiecutter.package_name }}.staging import (
+    TargetTakenError,
+    is_taken,
+    move_into_place,
+    remove_abandoned,
+    staging_dir,
+)
 from {{ cookiecutter.package_name }}.verify import Expectations, Report, VerificationError
 
 
@@ -104,8 +104,10 @@ def export_saved_model(source, export_dir, *, overwrite=False, versioned=False, 
         restored = restore(model, source)
         with staging_dir(parent) as staging:
             report = save_verified(model, staging)
-            published = publish(staging, export_dir, overwrite=overwrite, versioned=versioned)
-    except (RestoreError, PublishError) as error:
+            published = move_into_place(
+                staging, export_dir, overwrite=overwrite, versioned=versioned
+            )
+    except (RestoreError, TargetTakenError) as error:
         raise ExportError(str(error)) from None
     except PermissionError as error:
         raise ExportError(f"cannot write in {parent}: {error.strerror}") from None

@@ -3,10 +3,10 @@
 An export writes its SavedModel into a staging directory beside the target
 (`staging_dir`), on the same file system, so that publishing is a rename:
 
-- `publish` decides the target and renames under an exclusive lock on the
+- `move_into_place` decides the target and renames under an exclusive lock on the
   parent directory, so exports started at once against one place take turns
   for that moment only (not for their seconds of saving and verifying). Each
-  ends with its own new version (`versioned`), or with a `PublishError`; none
+  ends with its own new version (`versioned`), or with a `TargetTakenError`; none
   replaces another's export unless asked to (`overwrite`), and the path it
   returns is what is on disk.
 - A replaced export is moved aside first and deleted only once the new one is
@@ -29,7 +29,7 @@ import tempfile
 STAGING, PREVIOUS = ".staging-", ".previous-"
 
 
-class PublishError(Exception):
+class TargetTakenError(Exception):
     """The target is taken; the staged export was not published."""
 
 
@@ -44,11 +44,11 @@ def staging_dir(parent):
         shutil.rmtree(path, ignore_errors=True)
 
 
-def publish(staging, export_dir, *, overwrite=False, versioned=False):
+def move_into_place(staging, export_dir, *, overwrite=False, versioned=False):
     """Renames `staging` to `export_dir` (or to `export_dir/<N>`); returns the path published.
 
     Raises:
-      PublishError: `export_dir` holds an export and `overwrite` is false.
+      TargetTakenError: `export_dir` holds an export and `overwrite` is false.
     """
     export_dir = Path(export_dir)
     with _locked(export_dir if versioned else export_dir.parent):
@@ -60,7 +60,7 @@ def publish(staging, export_dir, *, overwrite=False, versioned=False):
             os.rename(staging, export_dir)  # Also replaces an empty directory.
             return export_dir
         if not overwrite:
-            raise PublishError(f"{export_dir} is not empty; pass --overwrite to replace it")
+            raise TargetTakenError(f"{export_dir} is not empty; pass --overwrite to replace it")
         previous = Path(tempfile.mkdtemp(prefix=f"{PREVIOUS}{os.getpid()}-", dir=export_dir.parent))
         os.rename(export_dir, previous / export_dir.name)
         try:
