@@ -50,6 +50,7 @@ COMMON_FILES = {
     "tests/test_model_doc.py",
     "tests/test_pack.py",
     "tests/test_scan.py",
+    "tests/test_staging.py",
     "tests/test_verify.py",
 }
 

@@ -54,6 +54,12 @@ def run():
 
 
 @pytest.fixture(scope="session")
+def command():
+    """`command(module, *args)` is the command line of `python -m <this package>.<module>`."""
+    return module_command
+
+
+@pytest.fixture(scope="session")
 def env():
     return module_env()
 
@@ -61,7 +67,9 @@ def env():
 @pytest.fixture(scope="session")
 def checkpoint_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("checkpoints")
-    run_module("train", "--checkpoint_dir", path, "--epochs", 1, "--num_examples", 128)
+    # One step: the tests prove the artifact, not that the model converges.
+    run_module("train", "--checkpoint_dir", path, "--epochs", 1, "--num_examples", 32,
+               "--batch_size", 32)
     return path
 
 
@@ -75,30 +83,24 @@ def start_module(module, *args, umask=None):
 
 @pytest.fixture(scope="session")
 def racing_exports(checkpoint_dir, tmp_path_factory):
-    """Four `export --pack` runs of the session's checkpoint started at once, as a user's.
+    """Two `export --versioned --pack` runs of the session's checkpoint started at once.
 
-    Two into one `--versioned` directory, `serving/` (each must publish its own
-    version, byte for byte the same), and two into one plain directory, `plain/`
-    (one publishes, the other is refused); all under the umask 027 of a careful
-    server. {"serving" or "plain": [(exit status, stdout, stderr), ...]}; the
-    directory is `root`. One session export shared by every round-trip test.
+    Both into one directory, `serving/`, under the umask 027 of a careful server:
+    each must publish its own version, byte for byte the same as the other's.
+    [(exit status, stdout, stderr), ...]; the directory is `root / "serving"`.
+    One session export shared by every round-trip test. (Exports racing for one
+    plain directory take the same lock: tests/test_staging.py races them in threads.)
     """
     root = tmp_path_factory.mktemp("exports")
-    export = ("export", "--checkpoint_dir", checkpoint_dir, "--pack")
-    started = {
-        target: [start_module(*export, "--export_dir", root / target, *flags, umask=0o027)
-                 for _ in range(2)]
-        for target, flags in [("serving", ["--versioned"]), ("plain", [])]
-    }
-    runs = {
-        target: [(process, *process.communicate(timeout=600)) for process in processes]
-        for target, processes in started.items()
-    }
-    results = {
-        target: [(process.returncode, stdout, stderr) for process, stdout, stderr in finished]
-        for target, finished in runs.items()
-    }
-    return {"root": root, **results}
+    processes = [
+        start_module(
+            "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", root / "serving",
+            "--versioned", "--pack", umask=0o027,
+        )
+        for _ in range(2)
+    ]
+    runs = [(process, *process.communicate(timeout=600)) for process in processes]
+    return {"root": root, "serving": [(p.returncode, out, err) for p, out, err in runs]}
 
 
 @pytest.fixture(scope="session")

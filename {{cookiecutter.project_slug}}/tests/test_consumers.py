@@ -207,11 +207,36 @@ def test_serving_signature_matches_source_model(loaded, source_model, inputs):
     assert not differing_outputs(outputs, expected, OUTPUT_KEY)
 
 
-def test_saved_model_cli_shows_the_signature(export_dir, loaded):
-    shown = subprocess.run(
-        [str(SAVED_MODEL_CLI), "show", "--dir", str(export_dir), "--all"],
-        capture_output=True, text=True, check=True,
-    ).stdout
+@pytest.fixture(scope="module")
+def saved_model_cli(export_dir, inputs, tmp_path_factory):
+    """`saved_model_cli show --all` and `run` on the export, both started at once.
+
+    {"show": its stdout, "run": the directory of the outputs it saved}.
+    """
+    scratch = tmp_path_factory.mktemp("saved_model_cli")
+    np.save(scratch / "inputs.npy", inputs)
+    commands = {
+        "show": ["show", "--dir", export_dir, "--all"],
+        "run": ["run", "--dir", export_dir, "--tag_set", "serve",
+                "--signature_def", "serving_default",
+                "--inputs", f"{INPUT_SIGNATURE.name}={scratch / 'inputs.npy'}",
+                "--outdir", scratch / "out"],
+    }
+    processes = {
+        name: subprocess.Popen(
+            [str(SAVED_MODEL_CLI), *map(str, args)], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )
+        for name, args in commands.items()
+    }
+    finished = {name: process.communicate(timeout=300) for name, process in processes.items()}
+    for name, process in processes.items():
+        assert process.returncode == 0, finished[name][1][-3000:]
+    return {"show": finished["show"][0], "run": scratch / "out"}
+
+
+def test_saved_model_cli_shows_the_signature(saved_model_cli, loaded):
+    shown = saved_model_cli["show"]
     assert "signature_def['serving_default']" in shown
     name = INPUT_SIGNATURE.name
     dtype = types_pb2.DataType.Name(INPUT_SIGNATURE.dtype.as_datatype_enum)
@@ -222,17 +247,9 @@ def test_saved_model_cli_shows_the_signature(export_dir, loaded):
         assert f"outputs['{output}'] tensor_info:" in shown
 
 
-def test_saved_model_cli_run_matches_source_model(export_dir, source_model, inputs, tmp_path):
-    np.save(tmp_path / "inputs.npy", inputs)
-    subprocess.run(
-        [str(SAVED_MODEL_CLI), "run", "--dir", str(export_dir), "--tag_set", "serve",
-         "--signature_def", "serving_default",
-         "--inputs", f"{INPUT_SIGNATURE.name}={tmp_path / 'inputs.npy'}",
-         "--outdir", str(tmp_path / "out")],
-        capture_output=True, text=True, check=True,
-    )
+def test_saved_model_cli_run_matches_source_model(saved_model_cli, source_model, inputs):
     expected = as_dict(inference_outputs(source_model, inputs), OUTPUT_KEY)
-    outputs = {name: np.load(tmp_path / "out" / f"{name}.npy") for name in expected}
+    outputs = {name: np.load(saved_model_cli["run"] / f"{name}.npy") for name in expected}
     assert not differing_outputs(outputs, expected, OUTPUT_KEY)
 
 
