@@ -68,8 +68,8 @@ def env():
 def checkpoint_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("checkpoints")
     # One step: the tests prove the artifact, not that the model converges.
-    run_module("train", "--checkpoint_dir", path, "--epochs", 1, "--num_examples", 32,
-               "--batch_size", 32)
+    run_module("train", "--checkpoint_dir", path, "--epochs", 1, "--num_examples", 8,
+               "--batch_size", 8)
     return path
 
 

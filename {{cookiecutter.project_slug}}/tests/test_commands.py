@@ -52,7 +52,8 @@ def test_help_lists_every_flag_and_exits_0(command, helps):
 
 def test_one_process_runs_the_whole_pipeline(tmp_path, inputs):
     """A pipeline script or notebook imports every library module and calls each in turn."""
-    checkpoint = train(tmp_path / "checkpoints", epochs=1, num_examples=32)  # One step.
+    # One step: the pipeline is under test, not the model.
+    checkpoint = train(tmp_path / "checkpoints", epochs=1, num_examples=8, batch_size=8)
     exported = export_saved_model(checkpoint, tmp_path / "export")
     model = build_model()
     restore(model, checkpoint)
