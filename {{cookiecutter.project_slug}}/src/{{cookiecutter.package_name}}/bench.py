@@ -207,7 +207,8 @@ def main(argv):
     )
     print(format_results(results))
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        with tf.io.gfile.GFile(args.json, "w") as file:  # A path or a URL.
+            file.write(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
