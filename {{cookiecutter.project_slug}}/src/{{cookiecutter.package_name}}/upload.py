@@ -24,8 +24,10 @@ can trust:
   which no reader loads. A versioned export never reuses a claimed number; a
   plain target stays refused until the claim is deleted (the error names it).
 - `overwrite` deletes the old `saved_model.pb` first, then the rest: for the
-  seconds of the upload readers find no SavedModel there, never a mix of two.
-  Use `versioned` to keep the previous version serving.
+  seconds of the upload readers find no SavedModel there, never a mix of two,
+  and a failed upload leaves none. Everything that can refuse an export
+  (restore, scan, verification) has run before. Use `versioned` to keep the
+  previous version serving.
 """
 
 import contextlib
@@ -54,20 +56,25 @@ def upload(local_dir, export_dir, *, overwrite=False, versioned=False):
       the path published.
     Raises:
       TargetTakenError: `export_dir` holds an export (and not `overwrite`) or is claimed.
-      UploadError: writing failed, or what was written differs; nothing was published.
+      UploadError: writing failed, or what was written differs; nothing was published
+        (and with `overwrite`, the old export is gone).
     """
-    with _claimed(export_dir, versioned) as target:
-        if is_taken(target):  # Never for a version: `_claimed` takes a free one.
-            if not overwrite:
+    try:
+        with _claimed(export_dir, versioned) as target:
+            taken = is_taken(target)  # Never a version: `_claimed` takes a free one.
+            if taken and not overwrite:
                 raise TargetTakenError(f"{target} is not empty; pass --overwrite to replace it")
-            remove(target)
-        try:
-            for name in sorted(_files(local_dir), key=lambda name: name == LAST):
-                _copy_checked(os.path.join(local_dir, name), tf.io.gfile.join(target, name))
-        except (tf.errors.OpError, UploadError) as error:
-            remove(target)  # It has no saved_model.pb yet, unless that differed.
-            reason = str(error).strip().splitlines()[0]
-            raise UploadError(f"uploading to {target} failed: {reason}") from None
+            if taken:
+                remove(target)
+            try:
+                for name in sorted(_files(local_dir), key=lambda name: name == LAST):
+                    _copy_checked(os.path.join(local_dir, name), tf.io.gfile.join(target, name))
+            except BaseException:
+                remove(target)  # It has no saved_model.pb yet, unless that differed.
+                raise
+    except tf.errors.OpError as error:  # Network, permissions, quota: TensorFlow's errors.
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise UploadError(f"uploading to {export_dir} failed: {reason}") from None
     return target
 
 
