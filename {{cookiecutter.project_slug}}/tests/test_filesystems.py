@@ -20,6 +20,7 @@ import tarfile
 from absl import flags
 import pytest
 import tensorflow as tf
+import tensorflow_hub as hub
 
 from {{ cookiecutter.package_name }}.filesystems import split
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
@@ -92,6 +93,7 @@ def test_export_loads_from_ram_with_the_models_outputs(trained_model, inputs):
     assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
     serving = loaded.signatures["serving_default"](tf.constant(inputs))
     assert not differing_outputs(serving, expected, OUTPUT_KEY)
+    assert not differing_outputs(hub.load(f"{MODELS}/1")(inputs), expected, OUTPUT_KEY)
 
 
 def test_verify_scan_and_fresh_process_commands_read_ram(trained_model, inputs, tmp_path):
