@@ -57,7 +57,7 @@ def check_scheme(path):
     if provider:
         try:  # Importing tensorflow_io registers its filesystems with TensorFlow.
             importlib.import_module(provider.replace("-", "_"))
-        except ImportError:
+        except (ImportError, tf.errors.NotFoundError):  # Absent, or built for another TF.
             pass
         if name in tf.io.gfile.get_registered_schemes():
             return
