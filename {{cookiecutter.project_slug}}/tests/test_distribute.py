@@ -131,8 +131,9 @@ def test_multi_worker_with_two_processes(tmp_path, env, inputs):
     for worker, output in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, output[-3000:]
         assert "replicas in sync: 2" in output
-    # The chief wrote the checkpoint; the other worker's scratch copy is gone.
+    # The chief wrote the checkpoint; the other worker's scratch copy (inside it) is gone.
     assert tf.train.latest_checkpoint(str(checkpoint_dir))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoints"]
+    assert not list(checkpoint_dir.glob("workertemp_*"))
     assert_restores_on_one_cpu(checkpoint_dir, inputs)
 {% endif %}

@@ -23,6 +23,7 @@ from pathlib import Path
 import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
 
@@ -50,6 +51,7 @@ from {{ cookiecutter.package_name }}.export import (
     make_fingerprint_deterministic,
     save_verified,
 )
+from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.reusable import (
     as_dict,
@@ -201,13 +203,18 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
 def main(argv):
     del argv  # Unused.
     args = flags.FLAGS
+    try:  # Before minutes of measuring, not after.
+        json_path = args.json and location(args.json)
+    except UnknownSchemeError as error:
+        sys.exit(f"ERROR: {error}")
     results = benchmark(
         repeats=args.repeats, calls=args.calls, warmup=args.warmup,
         batch_sizes=[int(size) for size in args.batch_sizes],
     )
     print(format_results(results))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    if json_path:
+        with tf.io.gfile.GFile(json_path, "w") as file:  # A path or a URL.
+            file.write(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -8,21 +8,34 @@
 saves the model through `ReusableModule` without any optimizer state, makes the
 SavedModel's one random field deterministic, scans the graph for unsafe ops,
 verifies the result in a fresh Python process, and only then publishes it
-(`staging.py`) and packs it (`pack.py`). A failed or killed export leaves any
-previous export untouched and nothing half-written in its place.
+and packs it (`pack.py`). A failed or killed export leaves any previous export
+untouched and nothing half-written in its place.
+
+`--export_dir` and the checkpoint may be local paths or URLs of TensorFlow's
+filesystems (`filesystems.py`): `gs://bucket/models/x`, `ram://x`, `s3://...`
+with tensorflow-io. On local disks and NFS the export is published by an
+atomic rename (`staging.py`); elsewhere it is verified on local disk, then
+uploaded with `saved_model.pb` last and read back (`upload.py`).
 """
 
 import dataclasses
 from pathlib import Path
 import sys
+import tempfile
 import uuid
 
 from absl import flags
 import tensorflow as tf
 from tensorflow.core.protobuf import fingerprint_pb2
 
-from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }} import cli, upload
 from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.filesystems import (
+    UnknownSchemeError,
+    is_local,
+    location,
+    split,
+)
 from {{ cookiecutter.package_name }}.fresh_process import FreshProcessVerifier
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.pack import PackError, pack_saved_model
@@ -82,32 +95,46 @@ def export_saved_model(source, export_dir, *, overwrite=False, versioned=False, 
     Raises:
       ExportError: nothing was published.
     """
-    export_dir = Path(export_dir)
-    parent = export_dir if versioned else export_dir.parent
-    for path in (export_dir, parent):
-        if path.exists() and not path.is_dir():
-            raise ExportError(f"{path} is a file; --export_dir must name a directory")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        remove_abandoned(parent)
-    except OSError as error:
-        raise ExportError(f"cannot write in {parent}: {error.strerror}") from None
+        source, export_dir = location(source), location(export_dir)
+    except UnknownSchemeError as error:
+        raise ExportError(str(error)) from None
+    # Local disks (NFS too) publish by rename under a lock; other filesystems by upload.
+    local = is_local(export_dir)
+    parent = export_dir if versioned else split(export_dir)[0]
+    for path in (export_dir, parent):
+        if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
+            raise ExportError(f"{path} is a file; --export_dir must name a directory")
+    if local:
+        try:
+            Path(parent).mkdir(parents=True, exist_ok=True)
+            remove_abandoned(parent)
+        except OSError as error:
+            raise ExportError(f"cannot write in {parent}: {error.strerror}") from None
+    taken = is_taken if local else upload.is_taken
     # Checked again when publishing; refused here first, before seconds of work.
-    if not versioned and not overwrite and is_taken(export_dir):
+    if not versioned and not overwrite and taken(export_dir):
         raise ExportError(f"{export_dir} is not empty; pass --overwrite to replace it")
-    if pack and not versioned and not overwrite and is_taken(_archive_of(export_dir)):
+    if pack and not versioned and not overwrite and taken(_archive_of(export_dir)):
         raise ExportError(f"{_archive_of(export_dir)} exists; pass --overwrite to replace it")
 
     model = build_model()
     refuse_python_layers(model)
     try:
         restored = restore(model, source)
-        with staging_dir(parent) as staging:
-            report = save_verified(model, staging)
-            published = move_into_place(
-                staging, export_dir, overwrite=overwrite, versioned=versioned
-            )
-    except (RestoreError, TargetTakenError) as error:
+        if local:
+            with staging_dir(parent) as staging:
+                report = save_verified(model, staging)
+                published = move_into_place(
+                    staging, export_dir, overwrite=overwrite, versioned=versioned
+                )
+        else:  # Verified on local disk, then uploaded and checked byte for byte.
+            with tempfile.TemporaryDirectory() as scratch:
+                report = save_verified(model, scratch)
+                published = upload.upload(
+                    scratch, export_dir, overwrite=overwrite, versioned=versioned
+                )
+    except (RestoreError, TargetTakenError, upload.UploadError) as error:
         raise ExportError(str(error)) from None
     except PermissionError as error:
         raise ExportError(f"cannot write in {parent}: {error.strerror}") from None
@@ -124,7 +151,7 @@ def export_saved_model(source, export_dir, *, overwrite=False, versioned=False, 
 
 def _archive_of(export_dir):
     """The package of an export: beside it, named after it (`export/1` -> `export/1.tar.gz`)."""
-    return export_dir.with_name(f"{export_dir.name}.tar.gz")
+    return f"{export_dir}.tar.gz"
 
 
 def save_verified(model, path):
@@ -193,7 +220,9 @@ if __name__ == "__main__":
         "weights", None,
         "Instead of --checkpoint_dir: a file Keras saved (.keras, .weights.h5; .h5 for tf_keras).",
     )
-    flags.DEFINE_string("export_dir", None, "Directory to write the SavedModel to.")
+    flags.DEFINE_string(
+        "export_dir", None, "Directory to write the SavedModel to: a path or a URL (gs://...)."
+    )
     flags.DEFINE_bool("overwrite", False, "Replace an existing export (and package).")
     flags.DEFINE_bool(
         "versioned", False,

@@ -16,6 +16,7 @@ import sys
 import tempfile
 
 from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
 from {{ cookiecutter.package_name }}.verify import (
     Expectations,
     Report,
@@ -74,8 +75,8 @@ def main(argv):
     if len(paths) != 2 or not all(paths):
         sys.exit("ERROR: no SavedModel to verify was given on stdin")
     try:
-        report = verify_saved_model(paths[0], Expectations.load(paths[1]))
-    except VerificationError as error:
+        report = verify_saved_model(location(paths[0]), Expectations.load(paths[1]))
+    except (UnknownSchemeError, VerificationError) as error:
         sys.exit(f"ERROR: {error}")
     print(json.dumps(dataclasses.asdict(report)))
 

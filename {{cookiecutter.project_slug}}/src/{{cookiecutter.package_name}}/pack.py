@@ -7,11 +7,13 @@ times: packing the same export twice gives the same bytes.
 """
 
 import gzip
-import hashlib
 import os
-from pathlib import Path
 import re
 import tarfile
+
+import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.filesystems import is_local, sha256, split
 
 # The name the model doc's `asset-path` gives the package where it is hosted.
 ARCHIVE_NAME = "{{ cookiecutter.model_name }}-{{ cookiecutter.model_version }}.tar.gz"
@@ -30,46 +32,56 @@ class PackError(Exception):
 
 def archive_members(export_dir):
     """Sorted relative paths of the export's files; refuses anything that is not allowed."""
-    export_dir = Path(export_dir)
+    export_dir = os.fspath(export_dir)
     members = []
-    for path in sorted(export_dir.rglob("*")):
-        name = path.relative_to(export_dir).as_posix()
-        if path.is_symlink():
-            raise PackError(f"{name} is a link; the archive takes regular files only")
-        if path.is_dir():
-            continue
-        if any(part.startswith(".") for part in Path(name).parts) or not ALLOWED.fullmatch(name):
-            raise PackError(f"{name} is not part of a SavedModel upload")
-        members.append(name)
+    for directory, subdirectories, files in tf.io.gfile.walk(export_dir):
+        # Object stores list directories as `name/`; only local disks have links.
+        relative = directory[len(export_dir):].strip("/")
+        for name in [*subdirectories, *files]:
+            if is_local(directory) and os.path.islink(os.path.join(directory, name)):
+                link = _join(relative, name)
+                raise PackError(f"{link} is a link; the archive takes regular files only")
+        for name in [_join(relative, file) for file in files]:
+            if any(part.startswith(".") for part in name.split("/")) or not ALLOWED.fullmatch(name):
+                raise PackError(f"{name} is not part of a SavedModel upload")
+            members.append(name)
     if "saved_model.pb" not in members:
         raise PackError(f"{export_dir} has no saved_model.pb")
-    return members
+    return sorted(members)
 
 
 def pack_saved_model(export_dir, archive, *, overwrite=False):
     """Writes `archive` (and `archive`.sha256) from `export_dir`; returns the hex digest.
 
-    An existing `archive` is replaced only with `overwrite`, and then in one rename.
+    Both may be local paths or URLs (`filesystems.py`). An existing `archive` is
+    replaced only with `overwrite`, and then in one rename (on object stores,
+    one copy of one object, which appears whole).
     """
-    export_dir, archive = Path(export_dir), Path(archive)
-    if archive.exists() and not overwrite:
+    export_dir, archive = os.fspath(export_dir), os.fspath(archive)
+    if tf.io.gfile.exists(archive) and not overwrite:
         raise PackError(f"{archive} exists; pass --overwrite to replace it")
     members = archive_members(export_dir)
-    partial = archive.with_name(f".{archive.name}.partial")
-    with open(partial, "wb") as raw:
+    parent, name = split(archive)
+    partial = tf.io.gfile.join(parent, f".{name}.partial")
+    with tf.io.gfile.GFile(partial, "wb") as raw:
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=MTIME) as compressed:
             with tarfile.open(fileobj=compressed, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for name in members:
-                    path = export_dir / name
-                    info = tarfile.TarInfo(name)
-                    info.size = path.stat().st_size
+                for member in members:
+                    path = tf.io.gfile.join(export_dir, member)
+                    info = tarfile.TarInfo(member)
+                    info.size = tf.io.gfile.stat(path).length
                     info.mtime = MTIME
                     info.mode = 0o644
                     info.uid = info.gid = 0
                     info.uname = info.gname = ""
-                    with open(path, "rb") as content:
+                    with tf.io.gfile.GFile(path, "rb") as content:
                         tar.addfile(info, content)
-    digest = hashlib.sha256(partial.read_bytes()).hexdigest()
-    os.replace(partial, archive)
-    Path(f"{archive}.sha256").write_text(f"{digest}  {archive.name}\n")
+    digest = sha256(partial)
+    tf.io.gfile.rename(partial, archive, overwrite=True)
+    with tf.io.gfile.GFile(f"{archive}.sha256", "w") as file:
+        file.write(f"{digest}  {name}\n")
     return digest
+
+
+def _join(directory, name):
+    return f"{directory}/{name}" if directory else name

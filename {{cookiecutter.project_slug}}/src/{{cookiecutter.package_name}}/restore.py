@@ -164,6 +164,15 @@ def _first_line(error):
     return " ".join(lines[:2])[:400]
 
 
+def _reader(path):
+    """A reader of the checkpoint `path` (`dir/ckpt-3`).
+
+    Not `tf.train.load_checkpoint`: it takes `path` for a directory wherever the
+    filesystem says it is one, and `ram://` says so of every prefix of a file name.
+    """
+    return tf.compat.v1.train.NewCheckpointReader(path)
+
+
 def _keys_by_root_child(path):
     """{name: checkpoint keys of the values reachable from the root's child `name`}.
 
@@ -171,7 +180,7 @@ def _keys_by_root_child(path):
     reachable by several paths (a model's weight, also listed by the optimizer)
     is stored under only one of them.
     """
-    reader = tf.train.load_checkpoint(path)
+    reader = _reader(path)
     graph = trackable_object_graph_pb2.TrackableObjectGraph()
     graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
     found = {}
@@ -213,7 +222,7 @@ def _untracked_variables(model):
 
 def _unrestored(model, path):
     """Names of the model's variables the checkpoint holds no value of the right shape for."""
-    shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+    shapes = _reader(path).get_variable_to_shape_map()
     stored = {tuple(shapes[key]) for key in _keys_by_root_child(path).get("model", ())}
     return [
         variable.name for variable in model.variables if tuple(variable.shape) not in stored

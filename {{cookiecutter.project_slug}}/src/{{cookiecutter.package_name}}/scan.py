@@ -2,6 +2,8 @@
 
     python -m {{ cookiecutter.package_name }}.scan PATH [PATH ...]
 
+PATH is a SavedModel directory: a local path or a URL TensorFlow reads (`gs://...`).
+
 A SavedModel is a program: its functions, and the init op that runs when it is
 loaded, can read and write files or call back into Python. This scan parses
 `saved_model.pb` only (nothing is loaded or run), so a consumer can check a
@@ -19,12 +21,13 @@ Exit status: 0 when clean, 1 when an op is refused (each finding on its own line
 """
 
 import dataclasses
-from pathlib import Path
 import sys
 
+import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
 
 # Ops of the model's own computation: arithmetic, neural-network kernels, shapes,
 # variables, calls between functions, random numbers (dropout, noise, augmentation),
@@ -132,7 +135,8 @@ def _allowed(node, allowed, asset_arguments):
 def scan_saved_model(path):
     """Returns the `Finding`s of the SavedModel in directory `path` (empty when clean)."""
     saved_model = saved_model_pb2.SavedModel()
-    saved_model.ParseFromString((Path(path) / "saved_model.pb").read_bytes())
+    with tf.io.gfile.GFile(tf.io.gfile.join(path, "saved_model.pb"), "rb") as file:
+        saved_model.ParseFromString(file.read())
     findings = []
     for meta_graph in saved_model.meta_graphs:
         graph = meta_graph.graph_def
@@ -177,7 +181,10 @@ def main(argv):
         sys.exit("ERROR: name at least one SavedModel directory to scan")
     refused = False
     for path in paths:
-        findings = scan_saved_model(path)
+        try:
+            findings = scan_saved_model(location(path))
+        except UnknownSchemeError as error:
+            sys.exit(f"ERROR: {error}")
         for finding in findings:
             print(f"{path}: REFUSED {finding}")
         if not findings:

@@ -1,5 +1,9 @@
 """Move a finished SavedModel into place: atomically, one publisher at a time, losing nothing.
 
+This is how exports are published on local disks and NFS, which rename
+atomically and lock with `flock`; other filesystems (`gs://`, `s3://`, ...)
+have neither, and `upload.py` publishes there.
+
 An export writes its SavedModel into a staging directory beside the target
 (`staging_dir`), on the same file system, so that publishing is a rename:
 

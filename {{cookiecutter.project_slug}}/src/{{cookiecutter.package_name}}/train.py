@@ -19,8 +19,6 @@ from `make_strategy`. Whatever trained it, the checkpoint restores on one CPU:
 
 import json
 import os
-from pathlib import Path
-import shutil
 import sys
 
 from absl import flags
@@ -38,6 +36,7 @@ import tf_keras
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
 from {{ cookiecutter.package_name }}.model import build_model, build_training_model
 {%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
@@ -141,7 +140,12 @@ def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
 
 def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_rate=1e-3, seed=0,
           strategy=None):
-    """Trains from scratch under `strategy` and returns the path of the checkpoint written."""
+    """Trains from scratch under `strategy` and returns the path of the checkpoint written.
+
+    `checkpoint_dir` is a local path or a URL (`gs://bucket/run1`); an unknown
+    scheme is refused (`UnknownSchemeError`) before any training.
+    """
+    checkpoint_dir = location(checkpoint_dir)
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(seed)
     with strategy.scope():  # Variables are created where the strategy places them.
@@ -152,13 +156,15 @@ def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_ra
     fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
     checkpoint = model_checkpoint(model=model, training_model=training_model, optimizer=optimizer)
     # Every worker takes part in saving (variables may live on any of them), but
-    # only the chief writes to checkpoint_dir; the others write to scratch space.
-    directory = Path(checkpoint_dir)
+    # only the chief writes to checkpoint_dir; the others write to scratch space
+    # inside it, as Keras' own callbacks do (`workertemp_<task>`): on the same
+    # filesystem, where the job may write, and deleted with that filesystem's calls.
+    directory = checkpoint_dir
     if not _is_chief(strategy):
-        directory = directory.parent / f".{directory.name}.worker-{_task_id(strategy)}"
-    path = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=3).save()
+        directory = tf.io.gfile.join(checkpoint_dir, f"workertemp_{_task_id(strategy)}")
+    path = tf.train.CheckpointManager(checkpoint, directory, max_to_keep=3).save()
     if not _is_chief(strategy):
-        shutil.rmtree(directory, ignore_errors=True)
+        tf.io.gfile.rmtree(directory)
     return path
 
 
@@ -186,19 +192,24 @@ def main(argv):
     except ValueError as error:
         sys.exit(f"ERROR: {error}")
     print(f"strategy: {args.strategy}, replicas in sync: {strategy.num_replicas_in_sync}")
-    path = train(
-        args.checkpoint_dir,
-        epochs=args.epochs,
-        num_examples=args.num_examples,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        strategy=strategy,
-    )
+    try:
+        path = train(
+            args.checkpoint_dir,
+            epochs=args.epochs,
+            num_examples=args.num_examples,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            strategy=strategy,
+        )
+    except UnknownSchemeError as error:
+        sys.exit(f"ERROR: {error}")
     print(f"Wrote checkpoint {path}")
 
 
 if __name__ == "__main__":
-    flags.DEFINE_string("checkpoint_dir", None, "Where to write the checkpoint.")
+    flags.DEFINE_string(
+        "checkpoint_dir", None, "Where to write the checkpoint: a path or a URL (gs://...)."
+    )
     flags.DEFINE_integer("epochs", 2, "Passes over the synthetic data.")
     flags.DEFINE_integer("num_examples", 512, "Synthetic training examples.")
     flags.DEFINE_integer("batch_size", 32, "Training batch size.")

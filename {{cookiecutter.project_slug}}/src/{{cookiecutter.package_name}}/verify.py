@@ -10,7 +10,6 @@ code that wrote it (Python state, files outside the export) is never published:
 """
 
 import dataclasses
-from pathlib import Path
 import sys
 
 from absl import flags
@@ -18,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
 from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
 
 
@@ -192,8 +192,12 @@ def verify_saved_model(path, expected):
 
 
 def directory_bytes(path):
-    """The bytes of every file under `path`."""
-    return sum(file.stat().st_size for file in Path(path).rglob("*") if file.is_file())
+    """The bytes of every file under `path` (a local path or a URL)."""
+    return sum(
+        tf.io.gfile.stat(tf.io.gfile.join(directory, name)).length
+        for directory, _, files in tf.io.gfile.walk(path)
+        for name in files
+    )
 
 
 def _describe(name, spec):
@@ -206,8 +210,9 @@ def main(argv):
     del argv  # Unused.
     args = flags.FLAGS
     try:
-        report = verify_saved_model(args.saved_model_dir, Expectations.load(args.expectations))
-    except VerificationError as error:
+        path = location(args.saved_model_dir)
+        report = verify_saved_model(path, Expectations.load(args.expectations))
+    except (UnknownSchemeError, VerificationError) as error:
         sys.exit(f"ERROR: {error}")
     print(report)
 

@@ -1,0 +1,212 @@
+"""Every command takes URLs of TensorFlow's filesystems, not only local paths.
+
+TensorFlow's own `ram://` filesystem (the memory of one process) stands in for
+`gs://` and the other object stores: the commands run in this process, as
+`python -m` runs them (`run_command`), from training to loading the export.
+`ram://` lists every prefix of a file's name as a directory (`x` "holds"
+`x.tar.gz`), so the places here share no prefix, and the package is written
+apart from the export. How an upload publishes (`upload.py`) is tested on a
+stand-in directory: it copies bytes and parses none.
+"""
+
+import contextlib
+import hashlib
+import importlib.util
+import io
+import runpy
+import sys
+import tarfile
+
+from absl import flags
+import pytest
+import tensorflow as tf
+import tensorflow_hub as hub
+
+from {{ cookiecutter.package_name }}.filesystems import split
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.pack import pack_saved_model
+from {{ cookiecutter.package_name }}.restore import restore
+from {{ cookiecutter.package_name }}.staging import TargetTakenError
+from {{ cookiecutter.package_name }}.upload import CLAIM, UploadError, upload
+from {{ cookiecutter.package_name }}.verify import (
+    Expectations,
+    differing_outputs,
+    inference_outputs,
+)
+
+CHECKPOINTS, MODELS = "ram://run/checkpoints", "ram://bucket/models"
+
+
+def run_command(module, *args, stdin=""):
+    """Runs `python -m <this package>.<module> args` in this process.
+
+    Returns:
+      (exit code, or the message it exited with; what it printed).
+    """
+    name = f"{{ cookiecutter.package_name }}.{module}"
+    defined = set(flags.FLAGS)
+    stdout = io.StringIO()
+    try:
+        with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(stdout):
+            patch.setattr(sys, "argv", [module, *map(str, args)])
+            patch.setattr(sys, "stdin", io.StringIO(stdin))
+            with pytest.raises(SystemExit) as exit:
+                runpy.run_path(importlib.util.find_spec(name).origin, run_name="__main__")
+    finally:  # The next command defines its own flags, some of the same names.
+        for name in set(flags.FLAGS) - defined:
+            delattr(flags.FLAGS, name)
+    return exit.value.code or 0, stdout.getvalue()
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    """`train` then `export --versioned`, both to ram://; what they printed."""
+    status, trained = run_command(
+        "train", "--checkpoint_dir", CHECKPOINTS, "--epochs", 1, "--num_examples", 32
+    )
+    assert status == 0, status
+    status, exported = run_command(
+        "export", "--checkpoint_dir", CHECKPOINTS, "--export_dir", MODELS, "--versioned"
+    )
+    assert status == 0, status
+    return trained + exported
+
+
+@pytest.fixture(scope="module")
+def trained_model(pipeline):
+    """The model trained to ram://, restored from there."""
+    model = build_model()
+    restore(model, CHECKPOINTS)
+    return model
+
+
+def test_train_and_export_write_under_ram_urls(pipeline):
+    assert f"Wrote checkpoint {CHECKPOINTS}/ckpt-1\n" in pipeline
+    assert f"SavedModel:            {MODELS}/1\n" in pipeline
+    assert tf.io.gfile.exists(f"{CHECKPOINTS}/checkpoint")
+    assert tf.io.gfile.listdir(MODELS) == ["1"]  # No claim is left behind.
+
+
+def test_export_loads_from_ram_with_the_models_outputs(trained_model, inputs):
+    loaded = tf.saved_model.load(f"{MODELS}/1")
+    expected = inference_outputs(trained_model, inputs)
+    assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
+    serving = loaded.signatures["serving_default"](tf.constant(inputs))
+    assert not differing_outputs(serving, expected, OUTPUT_KEY)
+    assert not differing_outputs(hub.load(f"{MODELS}/1")(inputs), expected, OUTPUT_KEY)
+
+
+def test_verify_scan_and_fresh_process_commands_read_ram(trained_model, inputs, tmp_path):
+    expectations = tmp_path / "expected.npz"
+    Expectations.of_model(trained_model, inputs, OUTPUT_KEY).save(expectations)
+    status, printed = run_command(
+        "verify", "--saved_model_dir", f"{MODELS}/1", "--expectations", expectations
+    )
+    assert status == 0 and f"SavedModel:            {MODELS}/1\n" in printed
+    assert run_command("scan", f"{MODELS}/1")[0] == 0
+    # The fresh-process verifier's own end, here in this process (ram:// is its memory).
+    status, printed = run_command("fresh_process", stdin=f"{MODELS}/1\n{expectations}\n")
+    assert status == 0 and f'"path": "{MODELS}/1"' in printed
+
+
+def test_pack_reads_and_writes_ram(pipeline):
+    archive = "ram://packages/model.tar.gz"
+    digest = pack_saved_model(f"{MODELS}/1", archive)
+    with tf.io.gfile.GFile(archive, "rb") as file:
+        data = file.read()
+    assert hashlib.sha256(data).hexdigest() == digest
+    with tf.io.gfile.GFile(f"{archive}.sha256") as file:
+        assert file.read() == f"{digest}  model.tar.gz\n"
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        names = tar.getnames()
+    assert "saved_model.pb" in names and "variables/variables.index" in names
+
+
+@pytest.fixture
+def stand_in(tmp_path):
+    """A local directory shaped like a SavedModel (upload.py copies bytes, parses none)."""
+    (tmp_path / "variables").mkdir()
+    for name in ("saved_model.pb", "fingerprint.pb", "variables/variables.index"):
+        (tmp_path / name).write_text(name)
+    return tmp_path
+
+
+def listed(parent):
+    return sorted(tf.io.gfile.listdir(parent))
+
+
+def test_versioned_uploads_take_new_numbers_and_leave_no_claim(stand_in):
+    base = "ram://uploads/versioned"
+    assert [upload(stand_in, base, versioned=True) for _ in range(2)] == [f"{base}/1", f"{base}/2"]
+    with tf.io.gfile.GFile(f"{base}/{CLAIM}3-killed", "w") as file:
+        file.write("an export that was killed\n")
+    assert upload(stand_in, base, versioned=True) == f"{base}/4"  # 3 is never reused.
+    assert listed(base) == [f"{CLAIM}3-killed", "1", "2", "4"]
+
+
+def test_plain_upload_needs_overwrite_and_a_claimed_one_is_refused(stand_in):
+    target = "ram://uploads/plain/model"
+    upload(stand_in, target)
+    with pytest.raises(TargetTakenError, match="pass --overwrite"):
+        upload(stand_in, target)
+    (stand_in / "saved_model.pb").write_text("new")
+    upload(stand_in, target, overwrite=True)
+    with tf.io.gfile.GFile(f"{target}/saved_model.pb") as file:
+        assert file.read() == "new"
+    assert listed(split(target)[0]) == ["model"]
+    with tf.io.gfile.GFile(f"{split(target)[0]}/{CLAIM}model-0123", "w") as file:
+        file.write("another export\n")
+    with pytest.raises(TargetTakenError, match=f"another export is writing {target} .*0123"):
+        upload(stand_in, target, overwrite=True)
+
+
+def test_saved_model_pb_goes_last_and_a_failed_upload_leaves_nothing(stand_in, monkeypatch):
+    copied = []
+
+    def copy_then_fail_at_the_last(source, target, overwrite=False):
+        copied.append(split(target)[1])
+        if target.endswith("saved_model.pb"):
+            raise tf.errors.UnavailableError(None, None, "connection reset")
+        copy(source, target, overwrite)
+
+    copy = tf.io.gfile.copy
+    monkeypatch.setattr(tf.io.gfile, "copy", copy_then_fail_at_the_last)
+    base = "ram://uploads/failed"
+    with pytest.raises(UploadError, match=f"uploading to {base} failed: connection reset"):
+        upload(stand_in, base, versioned=True)
+    assert copied[-1] == "saved_model.pb" and len(copied) == 3
+    assert listed(base) == []
+
+
+def test_upload_that_reads_back_other_bytes_is_not_published(stand_in, monkeypatch):
+    def corrupted(source, target, overwrite=False):
+        with tf.io.gfile.GFile(target, "w") as file:
+            file.write("not what was verified")
+
+    monkeypatch.setattr(tf.io.gfile, "copy", corrupted)
+    target = "ram://uploads/corrupted/model"
+    with pytest.raises(UploadError, match="differs from the verified file"):
+        upload(stand_in, target)
+    assert listed(split(target)[0]) == []
+
+
+@pytest.mark.parametrize("command, args", [
+    ("train", ["--checkpoint_dir", "s3://bucket/run"]),
+    ("export", ["--checkpoint_dir", "s3://bucket/run", "--export_dir", "/tmp/unused"]),
+    ("export", ["--checkpoint_dir", CHECKPOINTS, "--export_dir", "s3://bucket/model"]),
+    ("verify", ["--saved_model_dir", "s3://bucket/model", "--expectations", "unused.npz"]),
+    ("scan", ["s3://bucket/model"]),
+    ("bench", ["--json", "s3://bucket/bench.json"]),
+])
+def test_unknown_scheme_is_refused_in_one_line_naming_the_package(command, args):
+    message, _ = run_command(command, *args)
+    assert message == (
+        "ERROR: s3:// is not a filesystem TensorFlow has here: pip install tensorflow-io "
+        "(a release built for this TensorFlow version)"
+    )
+
+
+def test_scheme_no_package_provides_is_refused_naming_the_known_ones():
+    message, _ = run_command("export", "--checkpoint_dir", "nfs://host/run", "--export_dir", "x")
+    assert message.startswith("ERROR: nfs:// is not a filesystem TensorFlow has here; it has ")
+    assert "gs://" in message and "ram://" in message
