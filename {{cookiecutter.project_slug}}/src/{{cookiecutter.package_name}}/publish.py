@@ -1,10 +1,11 @@
 """Publish an export on Kaggle Models: a checked dry run by default, then the upload, then proof.
 
     python -m {{ cookiecutter.package_name }}.publish --saved_model_dir export/1
-        --checkpoint_dir checkpoints                      # dry run: checks, uploads nothing
-    python -m {{ cookiecutter.package_name }}.publish ... --upload  # the same checks, then uploads
+        --checkpoint_dir checkpoints [--upload]
     python -m {{ cookiecutter.package_name }}.publish --saved_model_dir export/1 --check
-                                                          # downloads it back and compares
+
+Without `--upload` it is a dry run: it checks, prints what it would upload, and
+uploads nothing. `--check` downloads a published version back and compares it.
 
 `prepare` checks offline everything Kaggle would otherwise find wrong after an
 upload, or never: the metadata (`kaggle_metadata.py`), the handle, that the
@@ -102,12 +103,15 @@ def _first_line(error):
 
 
 def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_dir=None,
-            doc=kaggle_metadata.DOC, license_id=kaggle_metadata.LICENSE):
+            doc=kaggle_metadata.DOC, license_id=kaggle_metadata.LICENSE,
+            verify=verify_in_fresh_process):
     """The dry run: writes the metadata, checks everything offline; returns the `Plan`.
 
     Args:
       saved_model_dir: an export, with the package `export --pack` wrote beside it.
       source: the checkpoint (or weights file) it was exported from, to verify it against.
+      verify: `verify_in_fresh_process`, as export verifies; or `verify_saved_model`, the same
+        checks in this process (the tests: a fresh process costs seconds).
     Raises:
       PublishError: naming the first failed check.
     """
@@ -131,7 +135,7 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     try:
         restore(model, source)
         inputs, _ = synthetic_examples(4, seed=1)  # What export verifies with.
-        verify_in_fresh_process(saved_model_dir, Expectations.of_model(model, inputs, OUTPUT_KEY))
+        verify(saved_model_dir, Expectations.of_model(model, inputs, OUTPUT_KEY))
     except (RestoreError, VerificationError) as error:
         raise PublishError(f"{saved_model_dir} is not the model of {source}: {error}") from None
 
