@@ -144,7 +144,7 @@ def unreachable_kaggle(monkeypatch, tmp_path):
 def test_upload_runs_up_to_the_network(plan, unreachable_kaggle):
     message = str(pytest.raises(PublishError, upload, plan).value)
     assert message.startswith("upload to Kaggle failed: ") and "\n" not in message
-    assert "localhost" in message and "GetModel" in message  # Its first request: is the model there?
+    assert "localhost" in message and "GetModel" in message  # Its first request.
 
 
 def test_check_runs_up_to_the_network(export_dir, unreachable_kaggle):
