@@ -32,7 +32,9 @@ COMMON_FILES = {
     "src/{package}/export.py",
     "src/{package}/fresh_process.py",
     "src/{package}/model.py",
+    "src/{package}/kaggle_metadata.py",
     "src/{package}/pack.py",
+    "src/{package}/publish.py",
     "src/{package}/staging.py",
     "src/{package}/restore.py",
     "src/{package}/reusable.py",
@@ -49,6 +51,7 @@ COMMON_FILES = {
     "tests/test_export.py",
     "tests/test_model_doc.py",
     "tests/test_pack.py",
+    "tests/test_publish.py",
     "tests/test_scan.py",
     "tests/test_verify.py",
 }
