@@ -139,18 +139,19 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     except (RestoreError, VerificationError) as error:
         raise PublishError(f"{saved_model_dir} is not the model of {source}: {error}") from None
 
+    # The version's notes: the first item of its changelog entry in the doc.
     _, _, sections = kaggle_metadata.read_doc(doc)
-    changelog = sections.get("Changelog", "").split(f"### Version {kaggle_metadata.VERSION}")
-    notes = changelog[1].split("\n### ")[0].strip() if len(changelog) > 1 else ""
-    instance = documents[kaggle_metadata.INSTANCE_FILE]
+    entry = sections.get("Changelog", "").partition(f"### Version {kaggle_metadata.VERSION}")[2]
+    first_item = entry.split("\n### ")[0].strip().removeprefix("- ").split("\n- ")[0]
+    notes = ()
+    if "Replace this text" in documents[kaggle_metadata.MODEL_FILE]["description"]:
+        # Not refused: every fresh project says so, and its dry run must pass.
+        notes = ("the model doc still says 'Replace this text': describe your data first",)
     return Plan(
-        handle=handle, saved_model_dir=saved_model_dir, license_name=instance["licenseName"],
-        version_notes=" ".join(notes.split()), metadata_dir=metadata_dir, manifest=manifest,
-        notes=tuple(
-            "the model doc still says 'Replace this text': describe your data before publishing"
-            for text in [documents[kaggle_metadata.MODEL_FILE]["description"]]
-            if "Replace this text" in text
-        ),
+        handle=handle, saved_model_dir=saved_model_dir,
+        license_name=documents[kaggle_metadata.INSTANCE_FILE]["licenseName"],
+        version_notes=" ".join(first_item.split()), metadata_dir=metadata_dir,
+        manifest=manifest, notes=notes,
     )
 
 
@@ -169,7 +170,7 @@ def verified_manifest(saved_model_dir):
     with tarfile.open(package) as tar:
         packed = {
             member.name: hashlib.sha256(tar.extractfile(member).read()).hexdigest()
-            for member in tar.getmembers()
+            for member in tar.getmembers() if member.isfile()
         }
     manifest = {name: sha256(Path(saved_model_dir) / name) for name in names}
     missing, extra = sorted(packed.keys() - manifest.keys()), sorted(manifest.keys() - packed)
