@@ -122,10 +122,10 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     except (kaggle_metadata.MetadataError, OSError) as error:
         raise PublishError(_first_line(error)) from None
     kaggle_metadata.write(documents, metadata_dir)
-    problems = kaggle_metadata.problems(metadata_dir)
-    problem = kaggle_metadata.handle_problem(handle)
-    if problems or problem:
-        raise PublishError((problems + [problem])[0])
+    # The handle first: a malformed one also makes malformed slugs in the metadata.
+    problems = [kaggle_metadata.handle_problem(handle), *kaggle_metadata.problems(metadata_dir)]
+    if any(problems):
+        raise PublishError(next(problem for problem in problems if problem))
 
     manifest = verified_manifest(saved_model_dir)
     findings = scan_saved_model(saved_model_dir)
