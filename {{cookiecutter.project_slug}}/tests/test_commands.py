@@ -22,6 +22,9 @@ COMMANDS = {
     "verify": ["saved_model_dir", "expectations"],
     "scan": [],
     "bench": ["repeats", "calls", "warmup", "batch_sizes", "json"],
+    "publish": [
+        "saved_model_dir", "checkpoint_dir", "weights", "handle", "upload", "check", "version",
+    ],
 }
 
 

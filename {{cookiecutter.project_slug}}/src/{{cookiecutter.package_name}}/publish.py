@@ -1,0 +1,264 @@
+"""Publish an export on Kaggle Models: a checked dry run by default, then the upload, then proof.
+
+    python -m {{ cookiecutter.package_name }}.publish --saved_model_dir export/1
+        --checkpoint_dir checkpoints [--upload]
+    python -m {{ cookiecutter.package_name }}.publish --saved_model_dir export/1 --check
+
+Without `--upload` it is a dry run: it checks, prints what it would upload, and
+uploads nothing. `--check` downloads a published version back and compares it.
+
+`prepare` checks offline everything Kaggle would otherwise find wrong after an
+upload, or never: the metadata (`kaggle_metadata.py`), the handle, that the
+export is file for file the package `export --pack` wrote (SHA-256s), and
+that it passes the export's own scan and verification. `upload` calls
+`kagglehub.model_upload` with a `Plan` only `prepare` makes; `check` downloads
+a published version with `kagglehub.model_download` and compares it.
+"""
+
+import dataclasses
+import hashlib
+from pathlib import Path
+import sys
+import tarfile
+
+from absl import flags
+import kagglehub
+from kagglehub.handle import parse_model_handle
+
+from {{ cookiecutter.package_name }} import cli, kaggle_metadata
+from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.pack import PackError, archive_members
+from {{ cookiecutter.package_name }}.restore import RestoreError, restore
+from {{ cookiecutter.package_name }}.scan import scan_saved_model
+from {{ cookiecutter.package_name }}.verify import (
+    Expectations,
+    VerificationError,
+    differing_outputs,
+)
+
+
+class PublishError(Exception):
+    """A check failed, or Kaggle could not be reached; nothing was uploaded."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """An upload whose every offline check passed: what `upload` sends."""
+
+    handle: str
+    saved_model_dir: Path
+    license_name: str
+    version_notes: str
+    metadata_dir: Path
+    manifest: dict  # Relative path -> SHA-256 of every file uploaded.
+    notes: tuple = ()
+
+    def call(self):
+        """The exact call `upload` makes."""
+        return (
+            f"kagglehub.model_upload({self.handle!r}, {str(self.saved_model_dir.resolve())!r}, "
+            f"license_name={self.license_name!r}, version_notes={self.version_notes!r})"
+        )
+
+    def __str__(self):
+        files = "\n".join(f"  {digest}  {name}" for name, digest in self.manifest.items())
+        return "\n".join([
+            f"handle:    {self.handle} (Kaggle numbers its versions: the first upload is 1)",
+            f"license:   {self.license_name}",
+            f"metadata:  {self.metadata_dir / kaggle_metadata.MODEL_FILE}",
+            f"           {self.metadata_dir / kaggle_metadata.INSTANCE_FILE}",
+            f"files ({len(self.manifest)}, SHA-256, each equal to the package's):",
+            files,
+            "checks:    " + "\n           ".join(CHECKS),
+            *(f"note:      {note}" for note in self.notes),
+        ])
+
+
+CHECKS = (
+    "metadata fields and types, as the kaggle CLI reads them",
+    "no placeholder left (INSERT_..._HERE, unknown ${...}, template tags)",
+    "license in Kaggle's list",
+    "owner, model and variation slugs in Kaggle's format",
+    "handle owner/model/tensorFlow2/variation, without a version",
+    "package SHA-256 equal to its .sha256",
+    "files: only SavedModel files (pack.py's rules), each in the package, none missing",
+    "each file's SHA-256 equal to its package member's",
+    "op allowlist scan (scan.py)",
+    "outputs and reusable interface verified against the model in a fresh process",
+)
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as content:
+        for block in iter(lambda: content.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+
+
+def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_dir=None,
+            doc=kaggle_metadata.DOC, license_id=kaggle_metadata.LICENSE,
+            verify=verify_in_fresh_process):
+    """The dry run: writes the metadata, checks everything offline; returns the `Plan`.
+
+    Args:
+      saved_model_dir: an export, with the package `export --pack` wrote beside it.
+      source: the checkpoint (or weights file) it was exported from, to verify it against.
+      verify: `verify_in_fresh_process`, as export verifies; or `verify_saved_model`, the same
+        checks in this process (the tests: a fresh process costs seconds).
+    Raises:
+      PublishError: naming the first failed check.
+    """
+    saved_model_dir = Path(saved_model_dir)
+    metadata_dir = Path(metadata_dir or f"{saved_model_dir}.kaggle")
+    try:
+        documents = kaggle_metadata.build(doc, license_id, handle)
+    except (kaggle_metadata.MetadataError, OSError) as error:
+        raise PublishError(_first_line(error)) from None
+    kaggle_metadata.write(documents, metadata_dir)
+    # The handle first: a malformed one also makes malformed slugs in the metadata.
+    problems = [kaggle_metadata.handle_problem(handle), *kaggle_metadata.problems(metadata_dir)]
+    if any(problems):
+        raise PublishError(next(problem for problem in problems if problem))
+
+    manifest = verified_manifest(saved_model_dir)
+    findings = scan_saved_model(saved_model_dir)
+    if findings:
+        raise PublishError(f"unsafe op in the SavedModel: {findings[0]}")
+    model = build_model()
+    try:
+        restore(model, source)
+        inputs, _ = synthetic_examples(4, seed=1)  # What export verifies with.
+        verify(saved_model_dir, Expectations.of_model(model, inputs, OUTPUT_KEY))
+    except (RestoreError, VerificationError) as error:
+        raise PublishError(f"{saved_model_dir} is not the model of {source}: {error}") from None
+
+    # The version's notes: the first item of its changelog entry in the doc.
+    _, _, sections = kaggle_metadata.read_doc(doc)
+    entry = sections.get("Changelog", "").partition(f"### Version {kaggle_metadata.VERSION}")[2]
+    first_item = entry.split("\n### ")[0].strip().removeprefix("- ").split("\n- ")[0]
+    notes = ()
+    if "Replace this text" in documents[kaggle_metadata.MODEL_FILE]["description"]:
+        # Not refused: every fresh project says so, and its dry run must pass.
+        notes = ("the model doc still says 'Replace this text': describe your data first",)
+    return Plan(
+        handle=handle, saved_model_dir=saved_model_dir,
+        license_name=documents[kaggle_metadata.INSTANCE_FILE]["licenseName"],
+        version_notes=" ".join(first_item.split()), metadata_dir=metadata_dir,
+        manifest=manifest, notes=notes,
+    )
+
+
+def verified_manifest(saved_model_dir):
+    """{relative path: SHA-256} of the export, checked file for file against its package."""
+    package = Path(f"{saved_model_dir}.tar.gz")
+    recorded = Path(f"{package}.sha256")
+    if not package.is_file() or not recorded.is_file():
+        raise PublishError(f"no package {package} (and .sha256): export with --pack")
+    if recorded.read_text().split()[:1] != [sha256(package)]:
+        raise PublishError(f"{package} does not match its {recorded.name}")
+    try:
+        names = archive_members(saved_model_dir)
+    except PackError as error:
+        raise PublishError(str(error)) from None
+    with tarfile.open(package) as tar:
+        packed = {
+            member.name: hashlib.sha256(tar.extractfile(member).read()).hexdigest()
+            for member in tar.getmembers() if member.isfile()
+        }
+    manifest = {name: sha256(Path(saved_model_dir) / name) for name in names}
+    missing, extra = sorted(packed.keys() - manifest.keys()), sorted(manifest.keys() - packed)
+    if missing:
+        raise PublishError(f"{missing[0]} is missing from {saved_model_dir} (in {package.name})")
+    if extra:
+        raise PublishError(f"{extra[0]} in {saved_model_dir} is not in {package.name}: extra file")
+    tampered = [name for name in names if manifest[name] != packed[name]]
+    if tampered:
+        raise PublishError(f"{tampered[0]} differs from {package.name}'s (SHA-256): tampered")
+    return manifest
+
+
+def upload(plan):
+    """Uploads what `prepare` checked; returns the model's URL."""
+    try:
+        kagglehub.model_upload(
+            plan.handle, str(plan.saved_model_dir), license_name=plan.license_name,
+            version_notes=plan.version_notes,
+        )
+    except Exception as error:  # Whatever the network or Kaggle raise, in one line.
+        raise PublishError(f"upload to Kaggle failed: {_first_line(error)}") from None
+    return parse_model_handle(plan.handle).to_url()
+
+
+def check(handle, saved_model_dir):
+    """Downloads published `handle` (with its version) and compares it with the export."""
+    try:
+        downloaded = kagglehub.model_download(handle, force_download=True)
+    except Exception as error:  # Whatever the network or Kaggle raise, in one line.
+        raise PublishError(f"download of {handle} failed: {_first_line(error)}") from None
+    return compare(downloaded, saved_model_dir)
+
+
+def compare(downloaded, saved_model_dir):
+    """Checks that `downloaded` has the export's files and computes its outputs; a summary."""
+    import tensorflow_hub as hub  # Only here: the dry run needs no TensorFlow Hub.
+
+    local = verified_manifest(saved_model_dir)
+    theirs = {
+        path.relative_to(downloaded).as_posix(): sha256(path)
+        for path in sorted(Path(downloaded).rglob("*")) if path.is_file()
+    }
+    if theirs != local:
+        name = sorted(name for name in local.keys() | theirs.keys()
+                      if local.get(name) != theirs.get(name))[0]
+        raise PublishError(f"{name} of the download differs from the export's (SHA-256)")
+    inputs, _ = synthetic_examples(4, seed=1)
+    differing = differing_outputs(
+        hub.load(str(downloaded))(inputs), hub.load(str(saved_model_dir))(inputs), OUTPUT_KEY
+    )
+    if differing:
+        raise PublishError(f"the download computes other {', '.join(differing)}")
+    return f"{downloaded}: {len(theirs)} files with the export's SHA-256s, the same outputs"
+
+
+def main(argv):
+    del argv  # Unused.
+    args = flags.FLAGS
+    try:
+        if args.check:
+            version = f"{args.handle}/{args.version}"
+            print(check(version, args.saved_model_dir))
+            return
+        source = args.weights or args.checkpoint_dir
+        if not source:
+            raise PublishError("pass --checkpoint_dir (or --weights) to verify the export against")
+        plan = prepare(args.saved_model_dir, source, handle=args.handle)
+        print(plan)
+        if not args.upload:
+            print(f"dry run: every check passed; with --upload this runs\n  {plan.call()}")
+            return
+        print(f"uploaded: {upload(plan)}")
+        # kagglehub sends files and license only; the kaggle CLI sends the texts.
+        print(f"next: kaggle models instances update -p {plan.metadata_dir}")
+    except PublishError as error:
+        sys.exit(f"ERROR: {error}")
+
+
+if __name__ == "__main__":
+    flags.DEFINE_string("saved_model_dir", None, "The export to publish (export/1).")
+    flags.DEFINE_string("checkpoint_dir", None, "The checkpoint it was exported from.")
+    flags.DEFINE_string("weights", None, "Instead of --checkpoint_dir: the Keras weights file.")
+    flags.DEFINE_string("handle", kaggle_metadata.HANDLE, "owner/model/tensorFlow2/variation.")
+    flags.DEFINE_bool("upload", False, "Upload with kagglehub after the checks pass.")
+    flags.DEFINE_bool("check", False, "Download the published version and compare it.")
+    flags.DEFINE_integer("version", int(kaggle_metadata.VERSION), "The version --check reads.")
+    flags.mark_flags_as_required(["saved_model_dir"])
+    flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"])
+    flags.mark_bool_flags_as_mutual_exclusive(["upload", "check"])
+    cli.run(main)
