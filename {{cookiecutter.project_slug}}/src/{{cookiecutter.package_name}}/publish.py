@@ -27,6 +27,7 @@ from kagglehub.handle import parse_model_handle
 
 from {{ cookiecutter.package_name }} import cli, kaggle_metadata
 from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.filesystems import sha256
 from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.pack import PackError, archive_members
@@ -88,14 +89,6 @@ CHECKS = (
     "op allowlist scan (scan.py)",
     "outputs and reusable interface verified against the model in a fresh process",
 )
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as content:
-        for block in iter(lambda: content.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _first_line(error):
