@@ -82,6 +82,11 @@ def test_placeholder_is_refused(arguments, tmp_path):
     assert "placeholder 'INSERT_SUBTITLE_HERE'" in refusal(**arguments, doc=doc)
 
 
+def test_export_on_another_filesystem_is_refused(arguments):
+    message = refusal(**{**arguments, "saved_model_dir": "gs://bucket/export/1"})
+    assert message.startswith("gs://bucket/export/1 is not on this machine: kagglehub uploads")
+
+
 def test_unknown_license_is_refused(arguments):
     assert "'mpl-2.0' is not offered by Kaggle Models" in refusal(**arguments, license_id="mpl-2.0")
 

@@ -27,7 +27,7 @@ from kagglehub.handle import parse_model_handle
 
 from {{ cookiecutter.package_name }} import cli, kaggle_metadata
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.filesystems import sha256
+from {{ cookiecutter.package_name }}.filesystems import is_local, sha256
 from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.pack import PackError, archive_members
@@ -95,6 +95,16 @@ def _first_line(error):
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
+def local_export(saved_model_dir):
+    """The export as a local path: kagglehub uploads, and downloads to, local files only."""
+    if not is_local(saved_model_dir):
+        raise PublishError(
+            f"{saved_model_dir} is not on this machine: kagglehub uploads local files; "
+            "copy the export here first (for gs://, gcloud storage cp -r)"
+        )
+    return Path(str(saved_model_dir).removeprefix("file://"))
+
+
 def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_dir=None,
             doc=kaggle_metadata.DOC, license_id=kaggle_metadata.LICENSE,
             verify=verify_in_fresh_process):
@@ -108,7 +118,7 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     Raises:
       PublishError: naming the first failed check.
     """
-    saved_model_dir = Path(saved_model_dir)
+    saved_model_dir = local_export(saved_model_dir)
     metadata_dir = Path(metadata_dir or f"{saved_model_dir}.kaggle")
     try:
         documents = kaggle_metadata.build(doc, license_id, handle)
@@ -191,6 +201,7 @@ def upload(plan):
 
 def check(handle, saved_model_dir):
     """Downloads published `handle` (with its version) and compares it with the export."""
+    saved_model_dir = local_export(saved_model_dir)
     try:
         downloaded = kagglehub.model_download(handle, force_download=True)
     except Exception as error:  # Whatever the network or Kaggle raise, in one line.
