@@ -4,11 +4,16 @@ The fixtures run the project's two commands exactly as a user does, each in a
 fresh Python process; the tests then load the artifact in this process.
 """
 
+import contextlib
+import importlib.util
+import io
 import os
 from pathlib import Path
+import runpy
 import subprocess
 import sys
 
+from absl import flags
 import pytest
 
 import {{ cookiecutter.package_name }}
@@ -54,9 +59,38 @@ def run():
 
 
 @pytest.fixture(scope="session")
-def command():
-    """`command(module, *args)` is the command line of `python -m <this package>.<module>`."""
+def command_line():
+    """`command_line(module, *args)`: the command line of `python -m <this package>.<module>`."""
     return module_command
+
+
+def run_in_process(module, *args, stdin=""):
+    """Runs `python -m <this package>.<module> args` in this process, as `python -m` would.
+
+    Saves a TensorFlow start-up (seconds) where the test is about what the command
+    does; the session's `train` and `export` run as real processes.
+    Returns:
+      (exit code, or the message it exited with; what it printed).
+    """
+    defined = set(flags.FLAGS)
+    stdout = io.StringIO()
+    try:
+        with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(stdout):
+            patch.setattr(sys, "argv", [module, *map(str, args)])
+            patch.setattr(sys, "stdin", io.StringIO(stdin))
+            with pytest.raises(SystemExit) as exit:
+                origin = importlib.util.find_spec(f"{PACKAGE}.{module}").origin
+                runpy.run_path(origin, run_name="__main__")
+    finally:  # The next command defines its own flags, some of the same names.
+        for name in set(flags.FLAGS) - defined:
+            delattr(flags.FLAGS, name)
+    return exit.value.code or 0, stdout.getvalue()
+
+
+@pytest.fixture(scope="session")
+def run_command():
+    """`run_command(module, *args, stdin="")` runs a command in this process (`run_in_process`)."""
+    return run_in_process
 
 
 @pytest.fixture(scope="session")

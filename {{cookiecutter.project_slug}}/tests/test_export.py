@@ -204,11 +204,11 @@ def test_published_files_have_the_users_permissions(racing_exports):
     assert stat.S_IMODE((serving / "1.tar.gz").stat().st_mode) == 0o640
 
 
-def test_killed_export_leaves_the_previous_one_intact(checkpoint_dir, published, command, env):
+def test_killed_export_leaves_the_previous_one_intact(checkpoint_dir, published, command_line, env):
     """SIGKILL while the new SavedModel is being written, then export again."""
     before = tree_digest(published)
     process = subprocess.Popen(
-        command(
+        command_line(
             "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", published, "--overwrite"
         ),
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -227,7 +227,7 @@ def test_killed_export_leaves_the_previous_one_intact(checkpoint_dir, published,
     # The next export, even one refused, first removes what the killed one left behind;
     # refused as a command, it says why in one line.
     refused = subprocess.run(
-        command("export", "--checkpoint_dir", checkpoint_dir, "--export_dir", published),
+        command_line("export", "--checkpoint_dir", checkpoint_dir, "--export_dir", published),
         env=env, capture_output=True, text=True, check=False,
     )
     assert refused.returncode == 1

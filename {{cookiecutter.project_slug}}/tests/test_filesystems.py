@@ -2,22 +2,18 @@
 
 TensorFlow's own `ram://` filesystem (the memory of one process) stands in for
 `gs://` and the other object stores: the commands run in this process, as
-`python -m` runs them (`run_command`), from training to loading the export.
-`ram://` lists every prefix of a file's name as a directory (`x` "holds"
-`x.tar.gz`), so the places here share no prefix, and the package is written
-apart from the export. How an upload publishes (`upload.py`) is tested on a
-stand-in directory: it copies bytes and parses none.
+`python -m` runs them (conftest's `run_in_process`), from training to loading
+the export, as a pipeline script or notebook would. `ram://` lists every
+prefix of a file's name as a directory (`x` "holds" `x.tar.gz`), so the places
+here share no prefix, and the package is written apart from the export. How an
+upload publishes (`upload.py`) is tested on a stand-in directory: it copies
+bytes and parses none.
 """
 
-import contextlib
 import hashlib
-import importlib.util
 import io
-import runpy
-import sys
 import tarfile
 
-from absl import flags
 import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
@@ -37,32 +33,12 @@ from {{ cookiecutter.package_name }}.verify import (
 CHECKPOINTS, MODELS = "ram://run/checkpoints", "ram://bucket/models"
 
 
-def run_command(module, *args, stdin=""):
-    """Runs `python -m <this package>.<module> args` in this process.
-
-    Returns:
-      (exit code, or the message it exited with; what it printed).
-    """
-    name = f"{{ cookiecutter.package_name }}.{module}"
-    defined = set(flags.FLAGS)
-    stdout = io.StringIO()
-    try:
-        with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(stdout):
-            patch.setattr(sys, "argv", [module, *map(str, args)])
-            patch.setattr(sys, "stdin", io.StringIO(stdin))
-            with pytest.raises(SystemExit) as exit:
-                runpy.run_path(importlib.util.find_spec(name).origin, run_name="__main__")
-    finally:  # The next command defines its own flags, some of the same names.
-        for name in set(flags.FLAGS) - defined:
-            delattr(flags.FLAGS, name)
-    return exit.value.code or 0, stdout.getvalue()
-
-
 @pytest.fixture(scope="module")
-def pipeline():
+def pipeline(run_command):
     """`train` then `export --versioned`, both to ram://; what they printed."""
     status, trained = run_command(
-        "train", "--checkpoint_dir", CHECKPOINTS, "--epochs", 1, "--num_examples", 32
+        "train", "--checkpoint_dir", CHECKPOINTS, "--epochs", 1, "--num_examples", 8,
+        "--batch_size", 8,
     )
     assert status == 0, status
     status, exported = run_command(
@@ -96,7 +72,9 @@ def test_export_loads_from_ram_with_the_models_outputs(trained_model, inputs):
     assert not differing_outputs(hub.load(f"{MODELS}/1")(inputs), expected, OUTPUT_KEY)
 
 
-def test_verify_scan_and_fresh_process_commands_read_ram(trained_model, inputs, tmp_path):
+def test_verify_scan_and_fresh_process_commands_read_ram(
+    trained_model, inputs, tmp_path, run_command
+):
     expectations = tmp_path / "expected.npz"
     Expectations.of_model(trained_model, inputs, OUTPUT_KEY).save(expectations)
     status, printed = run_command(
@@ -198,7 +176,7 @@ def test_upload_that_reads_back_other_bytes_is_not_published(stand_in, monkeypat
     ("scan", ["s3://bucket/model"]),
     ("bench", ["--json", "s3://bucket/bench.json"]),
 ])
-def test_unknown_scheme_is_refused_in_one_line_naming_the_package(command, args):
+def test_unknown_scheme_is_refused_in_one_line_naming_the_package(command, args, run_command):
     message, _ = run_command(command, *args)
     assert message == (
         "ERROR: s3:// is not a filesystem TensorFlow has here: pip install tensorflow-io "
@@ -206,7 +184,7 @@ def test_unknown_scheme_is_refused_in_one_line_naming_the_package(command, args)
     )
 
 
-def test_scheme_no_package_provides_is_refused_naming_the_known_ones():
+def test_scheme_no_package_provides_is_refused_naming_the_known_ones(run_command):
     message, _ = run_command("export", "--checkpoint_dir", "nfs://host/run", "--export_dir", "x")
     assert message.startswith("ERROR: nfs:// is not a filesystem TensorFlow has here; it has ")
     assert "gs://" in message and "ram://" in message
