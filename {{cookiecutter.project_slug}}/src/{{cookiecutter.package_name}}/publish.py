@@ -27,7 +27,7 @@ from kagglehub.handle import parse_model_handle
 
 from {{ cookiecutter.package_name }} import cli, kaggle_metadata
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.filesystems import is_local, sha256
+from {{ cookiecutter.package_name }}.filesystems import is_local, location, sha256
 from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.pack import PackError, archive_members
@@ -37,6 +37,7 @@ from {{ cookiecutter.package_name }}.verify import (
     Expectations,
     VerificationError,
     differing_outputs,
+    first_line,
 )
 
 
@@ -91,10 +92,6 @@ CHECKS = (
 )
 
 
-def _first_line(error):
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
-
-
 def local_export(saved_model_dir):
     """The export as a local path: kagglehub uploads, and downloads to, local files only."""
     if not is_local(saved_model_dir):
@@ -102,7 +99,7 @@ def local_export(saved_model_dir):
             f"{saved_model_dir} is not on this machine: kagglehub uploads local files; "
             "copy the export here first (for gs://, gcloud storage cp -r)"
         )
-    return Path(str(saved_model_dir).removeprefix("file://"))
+    return Path(location(saved_model_dir))
 
 
 def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_dir=None,
@@ -123,7 +120,7 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     try:
         documents = kaggle_metadata.build(doc, license_id, handle)
     except (kaggle_metadata.MetadataError, OSError) as error:
-        raise PublishError(_first_line(error)) from None
+        raise PublishError(first_line(error)) from None
     kaggle_metadata.write(documents, metadata_dir)
     # The handle first: a malformed one also makes malformed slugs in the metadata.
     problems = [kaggle_metadata.handle_problem(handle), *kaggle_metadata.problems(metadata_dir)]
@@ -195,7 +192,7 @@ def upload(plan):
             version_notes=plan.version_notes,
         )
     except Exception as error:  # Whatever the network or Kaggle raise, in one line.
-        raise PublishError(f"upload to Kaggle failed: {_first_line(error)}") from None
+        raise PublishError(f"upload to Kaggle failed: {first_line(error)}") from None
     return parse_model_handle(plan.handle).to_url()
 
 
@@ -205,7 +202,7 @@ def check(handle, saved_model_dir):
     try:
         downloaded = kagglehub.model_download(handle, force_download=True)
     except Exception as error:  # Whatever the network or Kaggle raise, in one line.
-        raise PublishError(f"download of {handle} failed: {_first_line(error)}") from None
+        raise PublishError(f"download of {handle} failed: {first_line(error)}") from None
     return compare(downloaded, saved_model_dir)
 
 

@@ -117,8 +117,9 @@ class Report:
         ])
 
 
-def _first_line(error):
-    return str(error).strip().splitlines()[0][:300]
+def first_line(error):
+    """The first line of an error's message (its type if it has none), for a one-line refusal."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
 def _check(condition, message):
@@ -142,7 +143,7 @@ def verify_saved_model(path, expected):
         try:
             values = outputs()
         except (KeyError, TypeError, ValueError) as error:
-            raise VerificationError(f"{name} cannot be called: {_first_line(error)}") from None
+            raise VerificationError(f"{name} cannot be called: {first_line(error)}") from None
         differing = differing_outputs(values, expected.outputs, key)
         _check(not differing, f"{name} differs from the model in {', '.join(differing)}")
     # After the inference checks: a training-mode call updates batch-norm statistics.
@@ -150,7 +151,7 @@ def verify_saved_model(path, expected):
         loaded(inputs, training=True)
     except (TypeError, ValueError) as error:
         raise VerificationError(
-            f"__call__ is not traced for training=True: {_first_line(error)}"
+            f"__call__ is not traced for training=True: {first_line(error)}"
         ) from None
 
     all_variables = {variable.ref() for variable in loaded.variables}
