@@ -29,41 +29,48 @@ from tensorflow.core.protobuf import saved_model_pb2
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
 
-# Ops of the model's own computation: arithmetic, neural-network kernels, shapes,
-# variables, calls between functions, random numbers (dropout, noise, augmentation),
-# loops (RNNs), and what Keras' preprocessing layers compute: text to token ids
-# (string ops, ragged tensors, lookup tables imported from constants), hashing,
-# bucketing and counting. None of them touches a file, the network or Python.
+# Ops of the model's own computation: arithmetic and special functions (Erfc for
+# the exact GELU), neural-network kernels, shapes, variables, calls between
+# functions, random numbers (dropout, noise, augmentation), loops (RNNs), and
+# what Keras' preprocessing layers compute: text to token ids (string ops, ragged
+# tensors, lookup tables imported from constants), hashing, bucketing and counting.
+# None of them touches a file, the network or Python.
 MODEL_OPS = frozenset({
-    "Abs", "Add", "AddN", "AddV2", "AdjustContrastv2", "AdjustHue", "AdjustSaturation", "All",
-    "Any", "ArgMax", "ArgMin", "AssignAddVariableOp", "AssignSubVariableOp", "AssignVariableOp",
-    "Atan2", "AvgPool", "AvgPool3D", "BatchMatMulV2", "BatchMatMulV3", "BiasAdd", "Bincount",
-    "BroadcastArgs", "BroadcastGradientArgs", "BroadcastTo", "Bucketize", "Cast", "Ceil",
-    "ClipByValue", "ConcatV2", "Const", "Conv2D", "Conv2DBackpropInput", "Conv3D", "Cos",
-    "CropAndResize", "Cumprod", "Cumsum", "DenseBincount", "DepthwiseConv2dNative", "Div",
-    "DivNoNan", "Einsum", "Elu", "EnsureShape", "Equal", "Erf", "Exp", "ExpandDims", "Expm1",
-    "Fill", "Floor", "FloorDiv", "FloorMod", "FusedBatchNormV3", "GatherNd", "GatherV2", "Greater",
-    "GreaterEqual", "HSVToRGB", "HashTableV2", "Identity", "IdentityN", "If",
-    "ImageProjectiveTransformV3", "InvertPermutation", "IsFinite", "IsNan", "L2Loss", "LeakyRelu",
-    "Less", "LessEqual", "Log", "Log1p", "LogSoftmax", "LogicalAnd", "LogicalNot", "LogicalOr",
-    "LookupTableFindV2", "LookupTableImportV2", "LookupTableSizeV2", "MatMul", "MatrixBandPart",
-    "Max", "MaxPool", "MaxPool3D", "Maximum", "Mean", "Min", "Minimum", "MirrorPad", "Mod", "Mul",
-    "Neg", "NoOp", "NotEqual", "OneHot", "OnesLike", "Pack", "Pad", "PadV2", "PartitionedCall",
-    "Placeholder", "Pow", "Prod", "RGBToHSV", "RaggedBincount", "RaggedTensorToTensor",
-    "RandomUniform", "Range", "Rank", "ReadVariableOp", "RealDiv", "Reciprocal", "RegexReplace",
-    "Relu", "Relu6", "Reshape", "ResizeArea", "ResizeBicubic", "ResizeBilinear",
-    "ResizeNearestNeighbor", "ResourceGather", "ReverseSequence", "ReverseV2", "Round", "Rsqrt",
-    "ScatterNd", "Select", "SelectV2", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice",
-    "Softmax", "Softplus", "Softsign", "SparseBincount", "SparseToDense", "Split", "SplitV",
-    "Sqrt", "Square", "SquaredDifference", "Squeeze", "StatefulPartitionedCall", "StatelessIf",
-    "StatelessRandomGetKeyCounter", "StatelessRandomNormalV2", "StatelessRandomUniformFullIntV2",
-    "StatelessRandomUniformIntV2", "StatelessRandomUniformV2", "StatelessTruncatedNormalV2",
-    "StatelessWhile", "StaticRegexReplace", "StopGradient", "StridedSlice", "StringLength",
-    "StringLower", "StringNGrams", "StringSplitV2", "StringStrip", "StringToHashBucket",
-    "StringToHashBucketFast", "StringToHashBucketStrong", "Sub", "Substr", "Sum", "Tan", "Tanh",
-    "TensorListElementShape", "TensorListFromTensor", "TensorListGetItem", "TensorListLength",
-    "TensorListReserve", "TensorListSetItem", "TensorListStack", "Tile", "TopKV2", "Transpose",
-    "TruncateDiv", "Unpack", "VarHandleOp", "VarIsInitializedOp", "Where", "While", "ZerosLike",
+    "Abs", "Acos", "Acosh", "Add", "AddN", "AddV2", "AdjustContrastv2", "AdjustHue",
+    "AdjustSaturation", "All", "Any", "ArgMax", "ArgMin", "Asin", "Asinh", "AssignAddVariableOp",
+    "AssignSubVariableOp", "AssignVariableOp", "Atan", "Atan2", "Atanh", "AvgPool", "AvgPool3D",
+    "BatchMatMulV2", "BatchMatMulV3", "BatchToSpaceND", "BiasAdd", "Bincount", "BroadcastArgs",
+    "BroadcastGradientArgs", "BroadcastTo", "Bucketize", "Cast", "Ceil", "ClipByValue", "ConcatV2",
+    "Const", "Conv2D", "Conv2DBackpropInput", "Conv3D", "Conv3DBackpropInputV2", "Cos", "Cosh",
+    "CropAndResize", "Cumprod", "Cumsum", "DenseBincount", "DepthToSpace", "DepthwiseConv2dNative",
+    "Digamma", "Div", "DivNoNan", "Einsum", "Elu", "EnsureShape", "Equal", "Erf", "Erfc", "Erfinv",
+    "Exp", "ExpandDims", "Expm1", "Fill", "Floor", "FloorDiv", "FloorMod", "FusedBatchNormV3",
+    "GatherNd", "GatherV2", "Greater", "GreaterEqual", "HSVToRGB", "HashTableV2", "Identity",
+    "IdentityN", "If", "ImageProjectiveTransformV3", "InvertPermutation", "IsFinite", "IsInf",
+    "IsNan", "L2Loss", "LRN", "LeakyRelu", "Less", "LessEqual", "Lgamma", "LinSpace", "Log",
+    "Log1p", "LogSoftmax", "LogicalAnd", "LogicalNot", "LogicalOr", "LookupTableFindV2",
+    "LookupTableImportV2", "LookupTableSizeV2", "MatMul", "MatrixBandPart", "MatrixDiagPartV3",
+    "MatrixDiagV3", "MatrixSetDiagV3", "Max", "MaxPool", "MaxPool3D", "Maximum", "Mean", "Min",
+    "Minimum", "MirrorPad", "Mod", "Mul", "Neg", "NoOp", "NotEqual", "OneHot", "OnesLike", "Pack",
+    "Pad", "PadV2", "PartitionedCall", "Placeholder", "Pow", "Prod", "RGBToHSV", "RaggedBincount",
+    "RaggedTensorToTensor", "RandomStandardNormal", "RandomUniform", "RandomUniformInt", "Range",
+    "Rank", "ReadVariableOp", "RealDiv", "Reciprocal", "RegexReplace", "Relu", "Relu6", "Reshape",
+    "ResizeArea", "ResizeBicubic", "ResizeBilinear", "ResizeNearestNeighbor", "ResourceGather",
+    "ReverseSequence", "ReverseV2", "Rint", "Roll", "Round", "Rsqrt", "ScatterNd", "SegmentMean",
+    "SegmentSum", "Select", "SelectV2", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Sinh", "Size",
+    "Slice", "Softmax", "Softplus", "Softsign", "SpaceToBatchND", "SpaceToDepth", "SparseBincount",
+    "SparseToDense", "Split", "SplitV", "Sqrt", "Square", "SquaredDifference", "Squeeze",
+    "StatefulPartitionedCall", "StatelessIf", "StatelessRandomGetKeyCounter",
+    "StatelessRandomNormalV2", "StatelessRandomUniformFullIntV2", "StatelessRandomUniformIntV2",
+    "StatelessRandomUniformV2", "StatelessTruncatedNormalV2", "StatelessWhile",
+    "StaticRegexReplace", "StopGradient", "StridedSlice", "StringLength", "StringLower",
+    "StringNGrams", "StringSplitV2", "StringStrip", "StringToHashBucket", "StringToHashBucketFast",
+    "StringToHashBucketStrong", "Sub", "Substr", "Sum", "Tan", "Tanh", "TensorListElementShape",
+    "TensorListFromTensor", "TensorListGetItem", "TensorListLength", "TensorListReserve",
+    "TensorListSetItem", "TensorListStack", "TensorScatterAdd", "TensorScatterUpdate", "Tile",
+    "TopKV2", "Transpose", "TruncateDiv", "TruncatedNormal", "Unpack", "UnsortedSegmentMax",
+    "UnsortedSegmentMin", "UnsortedSegmentSum", "VarHandleOp", "VarIsInitializedOp", "Where",
+    "While", "Xdivy", "Xlog1py", "Xlogy", "ZerosLike",
 })
 
 # Ops the checkpoint save and restore functions of every SavedModel use.
