@@ -37,9 +37,11 @@ from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
-from {{ cookiecutter.package_name }}.model import build_model, build_training_model
 {%- if cookiecutter.__builder == "module" %}
-from {{ cookiecutter.package_name }}.reusable import weight_penalties
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model, build_training_model
+from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
+{%- else %}
+from {{ cookiecutter.package_name }}.model import build_model, build_training_model
 {%- endif %}
 
 
@@ -85,7 +87,8 @@ def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
 
     def replica_step(inputs, labels):
         with tf.GradientTape() as tape:
-            logits = training_model(inputs, training=True)
+            # A model that returns a dict trains on its OUTPUT_KEY entry (the model contract).
+            logits = as_dict(training_model(inputs, training=True), OUTPUT_KEY)[OUTPUT_KEY]
             cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
             # Scaled by the global batch, so summing over replicas gives the mean.
             loss = tf.nn.compute_average_loss(cross_entropy, global_batch_size=batch_size)
