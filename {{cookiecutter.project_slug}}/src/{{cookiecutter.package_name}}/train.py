@@ -38,7 +38,11 @@ from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
 {%- if cookiecutter.__builder == "module" %}
-from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model, build_training_model
+from {{ cookiecutter.package_name }}.model import (
+    OUTPUT_KEY,
+    build_model,
+    build_training_model,
+)
 from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
 {%- else %}
 from {{ cookiecutter.package_name }}.model import build_model, build_training_model
