@@ -52,11 +52,11 @@ def measure(name, project):
                     "--num_examples", "128"], project)
     export, _ = run([*module, "image_model.export", "--checkpoint_dir", "bench-ck",
                      "--export_dir", "bench-export"], project)
-    suite, output = run([*module, "pytest", "-q", "-p", "no:cacheprovider", "--durations=20"],
+    suite, output = run([*module, "pytest", "-q", "-p", "no:cacheprovider", "--durations=40"],
                         project)
     baseline = train + export
     summary = output.strip().splitlines()[-1]
-    slowest = output.split("slowest 20 durations", 1)[1].split("\n=", 1)[0].strip("= \n")
+    slowest = output.split("slowest 40 durations", 1)[1].split("\n=", 1)[0].strip("= \n")
     target = TARGETS[name]
     verdict = "met" if suite <= target else "MISSED"
     print(f"\n{name}: {summary}")

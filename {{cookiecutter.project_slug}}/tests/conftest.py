@@ -1,12 +1,16 @@
 """One training run and one export per test session, shared by every round-trip test.
 
 The fixtures run the project's two commands exactly as a user does, each in a
-fresh Python process; the tests then load the artifact in this process.
+fresh Python process; the tests then load the artifact in this process. With
+pytest-xdist (pyproject.toml runs a worker per core), the first worker to need
+them runs them, and the others wait and share what they wrote.
 """
 
 import contextlib
+import fcntl
 import importlib.util
 import io
+import json
 import os
 from pathlib import Path
 import runpy
@@ -99,11 +103,40 @@ def env():
 
 
 @pytest.fixture(scope="session")
-def checkpoint_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("checkpoints")
-    # One step: the tests prove the artifact, not that the model converges.
-    run_module("train", "--checkpoint_dir", path, "--epochs", 1, "--num_examples", 8,
-               "--batch_size", 8)
+def shared_dir(request, tmp_path_factory):
+    """A directory of this test run that all its pytest-xdist workers see."""
+    base = tmp_path_factory.getbasetemp()
+    # A worker's own directory is <the run's>/popen-gw<N>.
+    return base.parent if hasattr(request.config, "workerinput") else base
+
+
+def once(path, compute):
+    """`compute()`, run by the first worker to get here; the others wait and read its result.
+
+    The result (or the failure) is kept as JSON at `path`.json; `path`.lock serializes.
+    """
+    result = path.with_name(path.name + ".json")
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # Released when the file closes.
+        if not result.exists():
+            try:
+                result.write_text(json.dumps({"value": compute()}))
+            except pytest.fail.Exception as failure:
+                result.write_text(json.dumps({"failed": str(failure)}))
+        outcome = json.loads(result.read_text())
+    if "failed" in outcome:
+        pytest.fail(outcome["failed"], pytrace=False)
+    return outcome["value"]
+
+
+@pytest.fixture(scope="session")
+def checkpoint_dir(shared_dir):
+    path = shared_dir / "checkpoints"
+    # One step, without tracing it: the tests prove the artifact, not the training.
+    once(path, lambda: run_module(
+        "train", "--checkpoint_dir", path, "--epochs", 1, "--num_examples", 8, "--batch_size", 8,
+        "--run_eagerly",
+    ).returncode)
     return path
 
 
@@ -116,7 +149,7 @@ def start_module(module, *args, umask=None):
 
 
 @pytest.fixture(scope="session")
-def racing_exports(checkpoint_dir, tmp_path_factory):
+def racing_exports(checkpoint_dir, shared_dir):
     """Two `export --versioned --pack` runs of the session's checkpoint started at once.
 
     Both into one directory, `serving/`, under the umask 027 of a careful server:
@@ -125,16 +158,20 @@ def racing_exports(checkpoint_dir, tmp_path_factory):
     One session export shared by every round-trip test. (Exports racing for one
     plain directory take the same lock: tests/test_staging.py races them in threads.)
     """
-    root = tmp_path_factory.mktemp("exports")
-    processes = [
-        start_module(
-            "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", root / "serving",
-            "--versioned", "--pack", umask=0o027,
-        )
-        for _ in range(2)
-    ]
-    runs = [(process, *process.communicate(timeout=600)) for process in processes]
-    return {"root": root, "serving": [(p.returncode, out, err) for p, out, err in runs]}
+    root = shared_dir / "exports"
+
+    def race():
+        processes = [
+            start_module(
+                "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", root / "serving",
+                "--versioned", "--pack", umask=0o027,
+            )
+            for _ in range(2)
+        ]
+        runs = [(process, *process.communicate(timeout=600)) for process in processes]
+        return [(process.returncode, out, err) for process, out, err in runs]
+
+    return {"root": root, "serving": [tuple(run) for run in once(root, race)]}
 
 
 @pytest.fixture(scope="session")

@@ -66,7 +66,7 @@ def test_mirrored_over_two_cpu_devices(tmp_path, env, inputs):
         strategy = make_strategy("mirrored")
         assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
         train({str(checkpoint_dir)!r}, epochs=1, num_examples=8, batch_size=8,
-              strategy=strategy)
+              strategy=strategy, run_eagerly=True)
     """)
     result = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True,
@@ -114,7 +114,7 @@ def test_multi_worker_with_two_processes(tmp_path, env, inputs):
         subprocess.Popen(
             [sys.executable, "-m", "{{ cookiecutter.package_name }}.train",
              "--strategy", "multi_worker", "--checkpoint_dir", str(checkpoint_dir),
-             "--epochs", "1", "--num_examples", "8", "--batch_size", "8"],
+             "--epochs", "1", "--num_examples", "8", "--batch_size", "8", "--run_eagerly"],
             env={**env, "TF_CONFIG": json.dumps({
                 "cluster": cluster, "task": {"type": "worker", "index": index},
             })},

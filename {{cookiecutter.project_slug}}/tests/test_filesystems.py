@@ -38,7 +38,7 @@ def pipeline(run_command):
     """`train` then `export --versioned`, both to ram://; what they printed."""
     status, trained = run_command(
         "train", "--checkpoint_dir", CHECKPOINTS, "--epochs", 1, "--num_examples", 8,
-        "--batch_size", 8,
+        "--batch_size", 8, "--run_eagerly",
     )
     assert status == 0, status
     status, exported = run_command(

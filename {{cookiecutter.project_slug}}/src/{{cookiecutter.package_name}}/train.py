@@ -86,7 +86,7 @@ def make_optimizer(learning_rate):
     return tf_keras.optimizers.Adam(learning_rate)
 
 
-def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size):
+def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size, run_eagerly):
     """A plain GradientTape loop (the low-level model has no `fit`), one step per replica."""
 
     def replica_step(inputs, labels):
@@ -103,10 +103,12 @@ def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
-    @tf.function
     def train_step(batch):
         losses = strategy.run(replica_step, args=batch)
         return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+
+    if not run_eagerly:
+        train_step = tf.function(train_step)
 
     options = tf.data.Options()
     # In-memory data has no files to shard by: each worker takes every n-th batch.
@@ -127,13 +129,14 @@ def make_optimizer(learning_rate):
     return keras.optimizers.Adam(learning_rate)
 
 
-def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size):
+def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size, run_eagerly):
     """Keras `fit`; the regularization losses join the loss by themselves."""
     with strategy.scope():  # Keras builds its training state in the model's strategy.
         training_model.compile(
             optimizer=optimizer,
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
+            run_eagerly=run_eagerly,
         )
     # A tf.data pipeline, not NumPy arrays: Keras 3 cannot batch NumPy strings.
     dataset = (
@@ -146,11 +149,14 @@ def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
 {% endif %}
 
 def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_rate=1e-3, seed=0,
-          strategy=None):
+          strategy=None, run_eagerly=False):
     """Trains from scratch under `strategy` and returns the path of the checkpoint written.
 
     `checkpoint_dir` is a local path or a URL (`gs://bucket/run1`); an unknown
-    scheme is refused (`UnknownSchemeError`) before any training.
+    scheme is refused (`UnknownSchemeError`) before any training. `run_eagerly`
+    runs the training step without `tf.function`: slower per step, but nothing
+    is traced (half a minute for a MobileNet), so a run of a few steps is
+    quicker, and an error points at the model's own Python line.
     """
     checkpoint_dir = location(checkpoint_dir)
     strategy = strategy or tf.distribute.get_strategy()
@@ -160,7 +166,7 @@ def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_ra
         training_model = build_training_model(model)
         optimizer = make_optimizer(learning_rate)
     inputs, labels = synthetic_examples(num_examples, seed=seed)
-    fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size)
+    fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size, run_eagerly)
     checkpoint = model_checkpoint(model=model, training_model=training_model, optimizer=optimizer)
     # Every worker takes part in saving (variables may live on any of them), but
     # only the chief writes to checkpoint_dir; the others write to scratch space
@@ -207,6 +213,7 @@ def main(argv):
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
             strategy=strategy,
+            run_eagerly=args.run_eagerly,
         )
     except UnknownSchemeError as error:
         sys.exit(f"ERROR: {error}")
@@ -224,6 +231,11 @@ if __name__ == "__main__":
     flags.DEFINE_enum(
         "strategy", "default", ["default", "mirrored", "multi_worker"],
         "tf.distribute strategy: one device, all local devices, or the workers in TF_CONFIG.",
+    )
+    flags.DEFINE_bool(
+        "run_eagerly", False,
+        "Train without tf.function: no tracing, so a few steps start sooner; errors point "
+        "at the model's Python code.",
     )
     flags.mark_flags_as_required(["checkpoint_dir"])
     cli.run(main)
