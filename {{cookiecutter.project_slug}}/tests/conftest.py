@@ -29,6 +29,23 @@ SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
 PACKAGE = {{ cookiecutter.package_name }}.__name__
 
 
+def pytest_collection_modifyitems(items):
+    """Orders test files so that no worker waits while another trains and exports.
+
+    First the largest file that needs the session's checkpoint (its worker runs
+    `train` and `export`), then every file that does not (the other workers run
+    them meanwhile), then the other files that do, largest first.
+    """
+    files = {}
+    for item in items:
+        files.setdefault(item.path, []).append(item)
+    needs = {path for path, tests in files.items()
+             if any("checkpoint_dir" in test.fixturenames for test in tests)}
+    largest_first = sorted(needs, key=lambda path: -len(files[path]))
+    order = largest_first[:1] + [path for path in files if path not in needs] + largest_first[1:]
+    items[:] = [test for path in order for test in files[path]]
+
+
 def module_env():
     """An environment in which `python -m <this package>.<module>` finds this package.
 

@@ -108,13 +108,14 @@ def free_ports(count):
 
 
 def test_multi_worker_with_two_processes(tmp_path, env, inputs):
+    # Traced, as `train` runs by default: the suite's other trainings run eagerly.
     checkpoint_dir = tmp_path / "checkpoints"
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "{{ cookiecutter.package_name }}.train",
              "--strategy", "multi_worker", "--checkpoint_dir", str(checkpoint_dir),
-             "--epochs", "1", "--num_examples", "8", "--batch_size", "8", "--run_eagerly"],
+             "--epochs", "1", "--num_examples", "8", "--batch_size", "8"],
             env={**env, "TF_CONFIG": json.dumps({
                 "cluster": cluster, "task": {"type": "worker", "index": index},
             })},
