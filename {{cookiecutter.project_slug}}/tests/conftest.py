@@ -21,9 +21,6 @@ from absl import flags
 import pytest
 
 import {{ cookiecutter.package_name }}
-from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.model import build_model
-from {{ cookiecutter.package_name }}.restore import restore
 
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
 PACKAGE = {{ cookiecutter.package_name }}.__name__
@@ -211,14 +208,21 @@ def export_dir(export_run):
 @pytest.fixture(scope="session")
 def source_model(checkpoint_dir):
     """The trained model, restored in memory: what the export must reproduce."""
-    model = build_model()
-    restore(model, checkpoint_dir)
-    return model
+    return restored_model(checkpoint_dir)
 
 
 @pytest.fixture
 def fresh_source_model(checkpoint_dir):
     """A restored copy of the trained model for tests that call it in training mode."""
+    return restored_model(checkpoint_dir)
+
+
+def restored_model(checkpoint_dir):
+    # Imported here, not at the top: pytest-xdist's controller process reads this
+    # file too, runs no test, and need not spend seconds importing TensorFlow.
+    from {{ cookiecutter.package_name }}.model import build_model
+    from {{ cookiecutter.package_name }}.restore import restore
+
     model = build_model()
     restore(model, checkpoint_dir)
     return model
@@ -227,6 +231,9 @@ def fresh_source_model(checkpoint_dir):
 @pytest.fixture(scope="session")
 def dataset():
     """Inputs and labels the model was not trained on."""
+    # Imported here for the reason restored_model gives.
+    from {{ cookiecutter.package_name }}.data import synthetic_examples
+
     return synthetic_examples(32, seed=7)
 
 

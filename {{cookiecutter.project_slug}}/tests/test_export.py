@@ -40,7 +40,11 @@ from {{ cookiecutter.package_name }}.restore import restore
 {%- endif %}
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
-from {{ cookiecutter.package_name }}.verify import differing_outputs, inference_outputs
+from {{ cookiecutter.package_name }}.verify import (
+    differing_outputs,
+    inference_outputs,
+    verify_saved_model,
+)
 
 
 def tree_digest(path):
@@ -131,7 +135,7 @@ def test_full_disk_is_refused_and_leaves_nothing(checkpoint_dir, published, monk
 
     monkeypatch.setattr(tf.saved_model, "save", no_space)
     with pytest.raises(ExportError, match="failed: No space left on device"):
-        export_saved_model(checkpoint_dir, published, overwrite=True)
+        export_saved_model(checkpoint_dir, published, overwrite=True, verify=verify_saved_model)
     assert tree_digest(published) == before
     assert [p.name for p in published.parent.iterdir()] == [published.name]
 
@@ -367,7 +371,8 @@ def other_weights(tmp_path):
 def test_overwrite_replaces_the_previous_export(other_weights, published, inputs):
     source, model = other_weights
     before = tree_digest(published)
-    exported = export_saved_model(source, published, overwrite=True)
+    # Verified in this process: the session's exports prove the fresh process.
+    exported = export_saved_model(source, published, overwrite=True, verify=verify_saved_model)
     assert f"from {source}" in str(exported)
     assert tree_digest(published) != before
     assert [p.name for p in published.parent.iterdir()] == [published.name]

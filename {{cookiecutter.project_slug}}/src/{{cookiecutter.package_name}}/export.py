@@ -18,6 +18,7 @@ atomic rename (`staging.py`); elsewhere it is verified on local disk, then
 uploaded with `saved_model.pb` last and read back (`upload.py`).
 """
 
+import contextlib
 import dataclasses
 from pathlib import Path
 import sys
@@ -80,7 +81,9 @@ def refuse_python_layers(model):
         refuse_python_layers(layer)
 
 
-def export_saved_model(source, export_dir, *, overwrite=False, versioned=False, pack=False):
+def export_saved_model(
+    source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None
+):
     """Restores `source` into `build_model()`, saves, scans, verifies, publishes and packs.
 
     Args:
@@ -89,6 +92,10 @@ def export_saved_model(source, export_dir, *, overwrite=False, versioned=False, 
       overwrite: replace an existing export (and package) at `export_dir`.
       versioned: write `export_dir/<N>`, N one more than the highest there.
       pack: also write `<published directory>.tar.gz` and its `.sha256` beside it.
+      verify: `verify(path, expected)` returns the verification `Report` or
+        raises `VerificationError`; by default, a fresh Python process does
+        (`fresh_process.py`). Tests that already prove that process pass
+        `verify.verify_saved_model`, which runs in this one.
 
     Returns:
       what was `Exported`.
@@ -124,13 +131,13 @@ def export_saved_model(source, export_dir, *, overwrite=False, versioned=False, 
         restored = restore(model, source)
         if local:
             with staging_dir(parent) as staging:
-                report = save_verified(model, staging)
+                report = save_verified(model, staging, verify)
                 published = move_into_place(
                     staging, export_dir, overwrite=overwrite, versioned=versioned
                 )
         else:  # Verified on local disk, then uploaded and checked byte for byte.
             with tempfile.TemporaryDirectory() as scratch:
-                report = save_verified(model, scratch)
+                report = save_verified(model, scratch, verify)
                 published = upload.upload(
                     scratch, export_dir, overwrite=overwrite, versioned=versioned
                 )
@@ -154,15 +161,18 @@ def _archive_of(export_dir):
     return f"{export_dir}.tar.gz"
 
 
-def save_verified(model, path):
+def save_verified(model, path, verify=None):
     """Saves `model` to the empty directory `path`, then scans and verifies what was written.
 
+    `verify` as for `export_saved_model`.
     Returns:
       the verification `Report`.
     Raises:
       ExportError: writing failed, or the SavedModel holds an unsafe op or fails verification.
     """
-    with FreshProcessVerifier() as verifier:  # Starts now, verifies at the end.
+    with contextlib.ExitStack() as stack:
+        if verify is None:  # The fresh process starts now, to import while this one saves.
+            verify = stack.enter_context(FreshProcessVerifier()).verify
         inputs, _ = synthetic_examples(4, seed=1)
         expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
         try:
@@ -175,7 +185,7 @@ def save_verified(model, path):
         if findings:
             raise ExportError(f"unsafe op in the SavedModel: {findings[0]}")
         try:
-            return verifier.verify(path, expected)
+            return verify(path, expected)
         except VerificationError as error:
             raise ExportError(f"the written SavedModel failed verification: {error}") from None
 
