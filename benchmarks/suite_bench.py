@@ -14,7 +14,7 @@ feature shape updated as its user would. For each project, one after the other:
 It prints the suite's seconds, the ratio suite / baseline (how many
 train-and-export runs the suite costs), and the target: the example's suite
 within 60 s and MobileNetV3Small's within 180 s on 2 cores. Run it on a machine
-that does nothing else; it takes about 6 minutes.
+that does nothing else; it takes about 7 minutes.
 """
 
 import argparse

@@ -36,8 +36,9 @@ def pytest_collection_modifyitems(items):
     files = {}
     for item in items:
         files.setdefault(item.path, []).append(item)
-    needs = {path for path, tests in files.items()
-             if any("checkpoint_dir" in test.fixturenames for test in tests)}
+    needs = [path for path, tests in files.items()
+             if any("checkpoint_dir" in test.fixturenames for test in tests)]
+    # Every worker must compute the same order: ties stay in collection order.
     largest_first = sorted(needs, key=lambda path: -len(files[path]))
     order = largest_first[:1] + [path for path in files if path not in needs] + largest_first[1:]
     items[:] = [test for path in order for test in files[path]]
