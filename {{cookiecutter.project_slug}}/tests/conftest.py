@@ -147,12 +147,14 @@ def once(path, compute):
 @pytest.fixture(scope="session")
 def checkpoint_dir(shared_dir):
     path = shared_dir / "checkpoints"
-    # One step, without tracing it: the tests prove the artifact, not the training.
-    once(path, lambda: run_module(
-        "train", "--checkpoint_dir", path, "--epochs", 1, "--num_examples", 8, "--batch_size", 8,
-        "--run_eagerly",
-    ).returncode)
-    return path
+
+    def train():
+        # One step, without tracing it: the tests prove the artifact, not the training.
+        run_module("train", "--checkpoint_dir", path, "--epochs", 1, "--num_examples", 8,
+                   "--batch_size", 8, "--run_eagerly")
+        return str(path)
+
+    return Path(once(path, train))
 
 
 def start_module(module, *args, umask=None):
