@@ -89,14 +89,23 @@ class ReusableModule(tf.train.Checkpoint):
         # a Tensor. Every public function below is a thin call into one of these two
         # traces, so the SavedModel stores the network twice, not once per function.
         @tf.function
-        def forward(inputs, training, **values):
+        def network(inputs, training, **values):
             return model(inputs, training=training, **values)
+
+        traced = {
+            training: network.get_concrete_function(input_signature, training, **specs)
+            for training in (False, True)
+        }
+
+        def forward(inputs, training, **values):
+            # The concrete function itself, not `network`: tf.saved_model.save traces
+            # the signatures under its own save context, a different key of
+            # tf.function's cache, so a call of `network` would trace the whole
+            # network again there (twice per export, half its time for MobileNet).
+            return traced[training](inputs, training, **values)
 
         def with_defaults(values):
             return {name: values.get(name, tf.constant(value)) for name, value in defaults.items()}
-
-        for training in (False, True):
-            forward.get_concrete_function(input_signature, training, **specs)
 
         @tf.function
         def call(inputs, training=False, **values):

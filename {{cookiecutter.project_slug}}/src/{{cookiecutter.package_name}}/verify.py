@@ -11,6 +11,7 @@ code that wrote it (Python state, files outside the export) is never published:
 
 import dataclasses
 import sys
+import weakref
 
 from absl import flags
 import numpy as np
@@ -46,8 +47,17 @@ def inference_outputs(model, inputs):
     """
     inputs = tf.constant(inputs)
     spec = tf.TensorSpec([None, *inputs.shape[1:]], inputs.dtype)
-    outputs = tf.function(lambda batch: model(batch, training=False), input_signature=[spec])
-    return tf.nest.map_structure(lambda tensor: tensor.numpy(), outputs(inputs))
+    traced = _inference_functions.setdefault(model, {})
+    if spec not in traced:  # A trace costs as much as a hundred calls: one per model.
+        model_ref = weakref.ref(model)  # The cache must not keep the model alive.
+        traced[spec] = tf.function(
+            lambda batch: model_ref()(batch, training=False), input_signature=[spec]
+        )
+    return tf.nest.map_structure(lambda tensor: tensor.numpy(), traced[spec](inputs))
+
+
+# {model: {input spec: its inference tf.function}}, for as long as the model lives.
+_inference_functions = weakref.WeakKeyDictionary()
 
 
 @dataclasses.dataclass(frozen=True)
