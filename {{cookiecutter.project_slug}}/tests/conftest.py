@@ -214,9 +214,14 @@ def source_model(checkpoint_dir):
     return restored_model(checkpoint_dir)
 
 
-@pytest.fixture
-def fresh_source_model(checkpoint_dir):
-    """A restored copy of the trained model for tests that call it in training mode."""
+@pytest.fixture(scope="module")
+def training_source_model(checkpoint_dir):
+    """A restored copy of the trained model for the tests of a file that call it in training mode.
+
+    A training-mode call moves its batch-norm statistics: those tests check how
+    training mode behaves, never exact inference outputs, which they take from
+    `source_model`.
+    """
     return restored_model(checkpoint_dir)
 
 

@@ -34,6 +34,17 @@ SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
 
 @pytest.fixture(scope="module")
 def loaded(export_dir):
+    """The export, loaded once for the tests that call it in inference mode only."""
+    return tf.saved_model.load(str(export_dir))
+
+
+@pytest.fixture(scope="module")
+def training_loaded(export_dir):
+    """Another load, for the tests that call it in training mode.
+
+    A training-mode call moves the batch-norm statistics of the loaded object,
+    and so changes what inference computes afterwards.
+    """
     return tf.saved_model.load(str(export_dir))
 
 
@@ -82,13 +93,12 @@ def training_calls_differ(model, inputs):
 
 
 def test_inference_is_deterministic_and_training_mode_acts_as_in_the_source(
-    export_dir, fresh_source_model, inputs
+    training_loaded, training_source_model, inputs
 ):
-    # A fresh load: training-mode calls update the batch-norm statistics of the loaded object.
-    obj = tf.saved_model.load(str(export_dir))
+    obj = training_loaded
     assert not differing_outputs(obj(inputs), obj(inputs), OUTPUT_KEY)
     assert main_output(obj(inputs, training=True)).shape == main_output(obj(inputs)).shape
-    stochastic = training_calls_differ(fresh_source_model, inputs)
+    stochastic = training_calls_differ(training_source_model, inputs)
     assert training_calls_differ(obj, inputs) == stochastic, (
         "training mode should vary from call to call exactly when the source model's does"
     )
@@ -168,7 +178,7 @@ def training_moves_non_trainable_state(model, inputs):
 
 
 def test_keras_layer_fine_tuning_step_changes_weights(
-    export_dir, dataset, keras_layer_output_key, fresh_source_model
+    export_dir, dataset, keras_layer_output_key, training_source_model
 ):
     inputs, labels = dataset
     model, layer = keras_layer_model(export_dir, trainable=True, output_key=keras_layer_output_key)
@@ -179,7 +189,7 @@ def test_keras_layer_fine_tuning_step_changes_weights(
     assert all(changed(trainable_before, layer.trainable_weights)), "every weight should train"
     # Batch-norm statistics (and RNG state) move in training mode although nothing
     # trains them, in the export exactly when they do in the source model.
-    moved = training_moves_non_trainable_state(fresh_source_model, inputs)
+    moved = training_moves_non_trainable_state(training_source_model, inputs)
     assert any(changed(frozen_before, frozen)) == moved
 
 
@@ -360,9 +370,8 @@ def spread(model, inputs, **hyperparameters):
     return float(np.std(outputs, axis=0).mean())
 
 
-def test_hyperparameters_are_exactly_the_declared_ones(export_dir, inputs):
-    # A fresh load: training-mode calls update the batch-norm statistics of the loaded object.
-    loaded = tf.saved_model.load(str(export_dir))
+def test_hyperparameters_are_exactly_the_declared_ones(training_loaded, inputs):
+    loaded = training_loaded
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):
         loaded(inputs, not_a_hyperparameter=0.5)
     for name, default in HYPERPARAMETERS.items():
@@ -379,13 +388,12 @@ def test_hyperparameters_are_exactly_the_declared_ones(export_dir, inputs):
 
 
 def test_keras_layer_passes_hyperparameters_as_arguments(
-    export_dir, inputs, keras_layer_output_key
+    export_dir, loaded, inputs, keras_layer_output_key
 ):
     arguments = {name: 0.0 if default else 0.5 for name, default in HYPERPARAMETERS.items()}
     layer = hub.KerasLayer(
         str(export_dir), trainable=True, arguments=arguments or None,
         output_key=keras_layer_output_key,
     )
-    loaded = tf.saved_model.load(str(export_dir))
     expected = main_output(loaded(inputs, **arguments))
     np.testing.assert_array_equal(layer(inputs).numpy(), expected)
