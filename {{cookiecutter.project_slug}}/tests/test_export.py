@@ -211,20 +211,24 @@ def test_published_files_have_the_users_permissions(racing_exports):
 def test_killed_export_leaves_the_previous_one_intact(
     checkpoint_dir, published, command_line, env, run_command
 ):
-    """SIGKILL while the new SavedModel is being written, then export again."""
+    """SIGKILL while the new SavedModel is being written, then export again.
+
+    The export and its verifier process are killed together, as a job scheduler
+    or an out-of-memory killer ends a job.
+    """
     before = tree_digest(published)
     process = subprocess.Popen(
         command_line(
             "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", published, "--overwrite"
         ),
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while not list(published.parent.glob(f".staging-{process.pid}-*/variables/variables.index")):
         assert process.poll() is None, "the export finished before it could be killed"
         assert time.monotonic() < deadline, "the export never started writing"
         time.sleep(0.005)
-    os.kill(process.pid, signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)
     process.wait()
 
     assert tree_digest(published) == before
