@@ -81,6 +81,15 @@ def with_defaults(answers):
     }
 
 
+def ruff_check(project):
+    """ruff passes on a baked project, with the project's own settings."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+        cwd=project, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def package_of(variant):
     """The package a variant gets by default: its name says what goes in."""
     return "text_model" if variant["task"].startswith("text-") else "image_model"

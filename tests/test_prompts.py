@@ -1,5 +1,6 @@
 """Answers that would bake a broken project stop generation with one clear line."""
 
+import ast
 import re
 import string
 import tomllib
@@ -13,7 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 import pytest
 import yaml
 
-from conftest import COPIER, TEMPLATE, UNSUPPORTED, variant_id
+from conftest import COPIER, TEMPLATE, UNSUPPORTED, ruff_check, variant_id
 
 
 def bake_error(cookies, capfd, **context):
@@ -79,11 +80,18 @@ def test_bad_answer_is_refused_with_one_line(cookies, capfd, template_copy, tmp_
 
 
 def test_answers_are_data_not_code(cookies):
+    """Quotes, backslashes and escapes in free-text answers bake a project that parses."""
     author = 'Ann """ O\'Brien \\'
-    result = cookies.bake(extra_context={"author": author})
+    project_name = 'The """Best""" \\N{model}'
+    result = cookies.bake(extra_context={"author": author, "project_name": project_name})
     assert result.exit_code == 0, result.exception
     pyproject = tomllib.loads((result.project_path / "pyproject.toml").read_text())
     assert pyproject["project"]["authors"] == [{"name": author}]
+    ruff_check(result.project_path)  # E999 for a file Python cannot parse.
+    (package,) = (result.project_path / "src").iterdir()
+    kaggle_metadata = package / "kaggle_metadata.py"
+    assert ast.literal_eval(re.search(r"^TITLE = (.*?)  #", kaggle_metadata.read_text(),
+                                      flags=re.MULTILINE).group(1)) == project_name
 
 
 def derived_names(project_name):

@@ -11,6 +11,7 @@ from conftest import (
     PYTHON_VARIANTS,
     SUPPORTED,
     package_of,
+    ruff_check,
     run_project_suite,
     variant_id,
     with_defaults,
@@ -94,14 +95,6 @@ def test_no_unrendered_jinja(baked):
             text = path.read_text()
             match = LEFTOVER_JINJA.search(text)
             assert not match, f"{path}: {text[max(match.start() - 80, 0):match.end() + 80]}"
-
-
-def ruff_check(project):
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-        cwd=project, capture_output=True, text=True, check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_passes(baked):

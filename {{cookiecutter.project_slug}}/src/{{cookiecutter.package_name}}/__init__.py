@@ -1,6 +1,5 @@
 """Exports this project's model as a reusable TF2 SavedModel.
 
-Project: {{ cookiecutter.project_name }}
 Model-doc handle (publisher/model/version):
 {{ cookiecutter.publisher }}/{{ cookiecutter.model_name }}/{{ cookiecutter.model_version }}
 """
