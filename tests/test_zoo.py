@@ -45,6 +45,7 @@ class Member:
 MEMBERS = [
     Member("keras3_functional_dropout.py", "keras_full", "keras3", "image-classification"),
     Member("keras3_subclassed_lists.py", "keras_full", "keras3", "image-classification"),
+    Member("keras3_vision_transformer.py", "keras_full", "keras3", "image-classification"),
     Member("keras3_text_vectorization.py", "keras_full", "keras3", "text-classification"),
     Member(
         "keras3_mobilenet_piece.py", "keras_piece", "keras3", "image-feature-vector",

@@ -14,6 +14,7 @@ from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_proces
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
 from {{ cookiecutter.package_name }}.verify import (
+    ROUNDING_ULPS,
     Expectations,
     VerificationError,
     verify_saved_model,
@@ -30,13 +31,24 @@ def test_our_export_passes(export_dir, expected):
     assert report.num_variables == expected.num_variables
 
 
-def test_outputs_off_by_one_ulp_are_refused_by_the_fresh_process(export_dir, expected):
-    nudged = dict(expected.outputs)
-    nudged[OUTPUT_KEY] = np.nextafter(nudged[OUTPUT_KEY], np.inf)
+def nudged(expected, ulps):
+    """`expected` with its main output moved up by `ulps` units of its largest magnitude."""
+    outputs = dict(expected.outputs)
+    value = outputs[OUTPUT_KEY]
+    outputs[OUTPUT_KEY] = value + ulps * np.spacing(np.abs(value).max())
+    return dataclasses.replace(expected, outputs=outputs)
+
+
+def test_outputs_beyond_rounding_are_refused_by_the_fresh_process(export_dir, expected):
     with pytest.raises(
         VerificationError, match=rf"__call__\(inputs\) differs from the model in {OUTPUT_KEY}$"
     ):
-        verify_in_fresh_process(export_dir, dataclasses.replace(expected, outputs=nudged))
+        verify_in_fresh_process(export_dir, nudged(expected, 2 * ROUNDING_ULPS))
+
+
+def test_float_rounding_is_no_difference(export_dir, expected):
+    # What a graph rewrite of the loaded function may do (see ROUNDING_ULPS).
+    verify_saved_model(export_dir, nudged(expected, ROUNDING_ULPS // 2))
 
 
 def test_missing_variables_are_refused(export_dir, expected):
