@@ -4,12 +4,15 @@ The export runs these checks in a fresh process; here they run in this one, and
 one test proves that a refusal comes back from the fresh process intact.
 """
 
+import ast
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from {{ cookiecutter.package_name }} import verify
 from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
@@ -68,3 +71,30 @@ def test_untraced_training_mode_is_refused(source_model, inputs, tmp_path):
     expected = Expectations.of_model(source_model, inputs, OUTPUT_KEY)
     with pytest.raises(VerificationError, match="training=True"):
         verify_saved_model(tmp_path, expected)
+
+
+def package_modules_imported_by(name):
+    """This package's modules that importing `name` imports, itself included (by their source)."""
+    package = Path(verify.__file__).parent
+    seen, pending = set(), [name]
+    while pending:
+        module = pending.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        for node in ast.walk(ast.parse((package / f"{module}.py").read_text())):
+            if not isinstance(node, ast.ImportFrom) or node.module is None:
+                continue
+            top, _, submodule = node.module.partition(".")
+            if top == package.name:  # from <package>.verify import ..., from <package> import cli
+                names = [submodule] if submodule else [alias.name for alias in node.names]
+                pending += [name for name in names if (package / f"{name}.py").exists()]
+    return seen
+
+
+def test_the_fresh_process_verifier_never_imports_the_model():
+    # Whatever model.py imports (a custom op library, Keras registrations) would
+    # make a SavedModel load there that loads nowhere else.
+    imported = package_modules_imported_by("fresh_process")
+    assert {"fresh_process", "verify", "reusable"} <= imported
+    assert "model" not in imported

@@ -49,15 +49,12 @@ from {{ cookiecutter.package_name }}.bench_report import (
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.export import (
     make_fingerprint_deterministic,
+    reusable_module,
     save_verified,
 )
 from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
-from {{ cookiecutter.package_name }}.reusable import (
-    as_dict,
-    reusable_module,
-    save_reusable,
-)
+from {{ cookiecutter.package_name }}.reusable import as_dict, save_reusable
 from {{ cookiecutter.package_name }}.verify import directory_bytes
 
 

@@ -38,10 +38,15 @@ from {{ cookiecutter.package_name }}.filesystems import (
     split,
 )
 from {{ cookiecutter.package_name }}.fresh_process import FreshProcessVerifier
-from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.model import (
+    HYPERPARAMETERS,
+    INPUT_SIGNATURE,
+    OUTPUT_KEY,
+    build_model,
+)
 from {{ cookiecutter.package_name }}.pack import PackError, pack_saved_model
 from {{ cookiecutter.package_name }}.restore import Restored, RestoreError, restore
-from {{ cookiecutter.package_name }}.reusable import reusable_module, save_reusable
+from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.staging import (
     TargetTakenError,
@@ -71,6 +76,16 @@ class Exported:
         if self.archive:
             lines.append(f"package:               {self.archive} (sha256 {self.sha256})")
         return "\n".join(lines)
+
+
+def reusable_module(model):
+    """`ReusableModule` of `model` with the interface `model.py`'s contract declares.
+
+    Here, not in reusable.py: the fresh-process verifier imports reusable.py, and
+    must not import `model.py`, whose imports (a custom op library, say) would
+    make a SavedModel load there that loads nowhere else.
+    """
+    return ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
 
 
 def refuse_python_layers(model):

@@ -44,11 +44,6 @@ import keras
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.checkpoint import trackables
-from {{ cookiecutter.package_name }}.model import (
-    HYPERPARAMETERS,
-    INPUT_SIGNATURE,
-    OUTPUT_KEY,
-)
 
 
 class ReusableModule(tf.train.Checkpoint):
@@ -135,11 +130,6 @@ class ReusableModule(tf.train.Checkpoint):
     def __call__(self, inputs, training=False, **hyperparameters):
         """In memory, calls the traced `__call__` function that the SavedModel stores."""
         return self.__dict__["__call__"](inputs, training, **hyperparameters)
-
-
-def reusable_module(model):
-    """`ReusableModule` of `model` with the interface `model.py`'s contract declares."""
-    return ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
 
 
 def save_reusable(module, path):
