@@ -51,6 +51,7 @@ MEMBERS = [
         "keras3_mobilenet_piece.py", "keras_piece", "keras3", "image-feature-vector",
         doc={**NO_DROPOUT_ARGUMENT, "`[batch, 64]`": "`[batch, 432]`"},
     ),
+    Member("keras3_recurrent_text_piece.py", "keras_piece", "keras3", "text-embedding"),
     Member("keras3_augmentation_nested.py", "keras_piece", "keras3", "image-feature-vector"),
     Member(
         "keras3_two_hyperparameters.py", "keras_full", "keras3", "image-classification", doc={}

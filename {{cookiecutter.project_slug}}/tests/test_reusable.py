@@ -11,22 +11,11 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
 
-
-class TracedCalls(tf.Module):
-    """One trainable scalar, broadcast to one output per example; records each trace."""
-
-    def __init__(self):
-        super().__init__()
-        self.scale = tf.Variable(1.0)
-        self.modes = []  # The `training` value of each call: Python runs the call once per trace.
-
-    def __call__(self, inputs, training=False):
-        self.modes.append(training)
-        return tf.fill([tf.shape(inputs)[0], 1], self.scale)
+from stand_in import StandIn
 
 
 def test_network_is_traced_once_per_training_mode_and_never_by_the_save(tmp_path):
-    model = TracedCalls()
+    model = StandIn()
     module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY)
     assert sorted(model.modes) == [False, True]
     # tf.saved_model.save traces the signatures under a save context of its own, a

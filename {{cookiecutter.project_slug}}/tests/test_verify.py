@@ -23,6 +23,8 @@ from {{ cookiecutter.package_name }}.verify import (
     verify_saved_model,
 )
 
+from stand_in import StandIn
+
 
 @pytest.fixture(scope="module")
 def expected(source_model, inputs):
@@ -60,15 +62,14 @@ def test_missing_variables_are_refused(export_dir, expected):
         verify_saved_model(export_dir, more)
 
 
-def test_untraced_training_mode_is_refused(source_model, inputs, tmp_path):
+def test_untraced_training_mode_is_refused(inputs, tmp_path):
     """A SavedModel whose __call__ was traced for inference only, as a hand-written one might be."""
-    module = ReusableModule(source_model, INPUT_SIGNATURE, OUTPUT_KEY)
-    module.__call__ = tf.function(
-        lambda batch, training=False: source_model(batch, training=training)
-    )
+    model = StandIn()
+    module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY)
+    module.__call__ = tf.function(lambda batch, training=False: model(batch, training=training))
     module.__call__.get_concrete_function(INPUT_SIGNATURE)
     save_reusable(module, tmp_path)
-    expected = Expectations.of_model(source_model, inputs, OUTPUT_KEY)
+    expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
     with pytest.raises(VerificationError, match="training=True"):
         verify_saved_model(tmp_path, expected)
 
