@@ -61,12 +61,12 @@ def differing_outputs(actual, expected, output_key):
 def inference_outputs(model, inputs):
     """The in-memory model's inference outputs (NumPy), computed as the export computes them.
 
-    Eager and graph execution of one model may differ in the last bit (in a
-    graph, Grappler fuses ops such as convolution and batch norm), and so may
-    two graphs traced for different shapes (MobileNetV3 at batch 1, traced for
-    exactly 1 or for any batch size) by more than rounding. Traced like the
-    export, as a graph with an undefined batch dimension, the outputs are what
-    the export computes, up to `same_values`' rounding.
+    Eager and graph execution of one model may differ (in a graph, Grappler
+    fuses ops such as convolution and batch norm), and so may two graphs traced
+    for different shapes (MobileNetV3 at batch 1, traced for exactly 1 or for
+    any batch size). Traced like the export, as a graph with an undefined batch
+    dimension, the outputs are what the export computes, up to the rounding
+    `same_values` allows.
     """
     inputs = tf.constant(inputs)
     spec = tf.TensorSpec([None, *inputs.shape[1:]], inputs.dtype)
