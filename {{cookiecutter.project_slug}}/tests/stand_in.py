@@ -1,20 +1,26 @@
 """The smallest model that meets `model.py`'s contract, for tests of the machinery.
 
-What the module class and the verifier do with any model is tested on it, in
-a fraction of a second; what they do with your model is tested on your model.
+What the module class, the verifier and the benchmark do with any model is
+tested on it, in a fraction of the time; what they do with your model is
+tested on your model.
 """
 
 import tensorflow as tf
 
 
 class StandIn(tf.Module):
-    """One trainable scalar, broadcast to one output per example; records each trace."""
+    """Trainable weights averaged into one output per example; records each trace.
 
-    def __init__(self):
+    Any input batch works (images or strings): only its size is read. It takes
+    the project's hyperparameters and, as a model may, ignores them.
+    """
+
+    def __init__(self, num_parameters=1):
         super().__init__()
-        self.scale = tf.Variable(1.0)
+        self.weights = tf.Variable(tf.ones([num_parameters]))
         self.modes = []  # The `training` value of each call: Python runs the call once per trace.
 
-    def __call__(self, inputs, training=False):
+    def __call__(self, inputs, training=False, **hyperparameters):
+        del hyperparameters  # Unused.
         self.modes.append(training)
-        return tf.fill([tf.shape(inputs)[0], 1], self.scale)
+        return tf.fill([tf.shape(inputs)[0], 1], tf.reduce_mean(self.weights))

@@ -1,6 +1,15 @@
 {%- set keras3 = cookiecutter.__builder == "keras3" -%}
 {%- set tf_keras = cookiecutter.__builder == "tf_keras" -%}
 {%- set keras3_text = keras3 and cookiecutter.__inputs == "text" -%}
+{%- if keras3_text -%}
+{%- set name = "keras ExportArchive, lookup table tracked" -%}
+{%- elif keras3 -%}
+{%- set name = "keras Model.export(dir)" -%}
+{%- elif tf_keras -%}
+{%- set name = "tf_keras Model.save(dir, include_optimizer=False)" -%}
+{%- else -%}
+{%- set name = "tf.saved_model.save(model, dir)" -%}
+{%- endif -%}
 """The plain export of this model type: what the benchmark measures ours against.
 
 The plain export of this model type is
@@ -12,6 +21,9 @@ the variables, not the table, and saving stops at the "untracked resource").
 {%- else %} a bare `tf.saved_model.save(model, dir)`.
 {%- endif %}
 """
+
+from collections.abc import Callable
+from typing import NamedTuple
 {% if keras3_text %}
 import keras
 import tensorflow as tf
@@ -21,15 +33,13 @@ from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE
 {% elif not (keras3 or tf_keras) %}
 import tensorflow as tf
 {% endif %}
-{% if keras3_text -%}
-BASELINE = "keras ExportArchive, lookup table tracked"
-{%- elif keras3 -%}
-BASELINE = "keras Model.export(dir)"
-{%- elif tf_keras -%}
-BASELINE = "tf_keras Model.save(dir, include_optimizer=False)"
-{%- else -%}
-BASELINE = "tf.saved_model.save(model, dir)"
-{%- endif %}
+
+class Baseline(NamedTuple):
+    """A plain export that the benchmark measures ours against."""
+
+    name: str
+    save: Callable  # save(model, path) writes a SavedModel of `model` to `path`.
+    call: Callable  # call(loaded): the inference function of the loaded export, or None.
 
 
 def save_baseline(model, path):
@@ -63,3 +73,10 @@ def baseline_call(loaded):
     del loaded  # A bare tf.Module saves no function: its __call__ is not a tf.function.
     return None
 {%- endif %}
+
+
+BASELINE = Baseline(
+    name="{{ name }}",
+    save=save_baseline,
+    call=baseline_call,
+)

@@ -4,7 +4,9 @@
 
 In one process, on the model of `model.py` with fresh weights (speed and size do
 not depend on their values). The baseline is the plain export of this model
-type (`baseline.py`).
+type (`baseline.py`). `benchmark()` takes another model and its baseline too:
+the project's tests run it on a stand-in, and prove the baseline of your model
+apart.
 Measured: the time of `export.save_verified` (what `export` does after the
 restore) and of the same without scan and verification, against the baseline's
 save; `tf.saved_model.load` of each; the latency of the loaded `__call__` (and,
@@ -32,11 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }} import cli
-from {{ cookiecutter.package_name }}.baseline import (
-    BASELINE,
-    baseline_call,
-    save_baseline,
-)
+from {{ cookiecutter.package_name }}.baseline import BASELINE
 from {{ cookiecutter.package_name }}.bench_report import (
     EXPORT_TARGET,
     LATENCY_TARGET,
@@ -97,15 +95,22 @@ def median_latencies(functions, inputs, calls, warmup):
     return {name: statistics.median(values) for name, values in seconds.items()}
 
 
-def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
-    """Measures export, load, latency and size; returns the results as a JSON-ready dict."""
+def benchmark(
+    repeats=3, calls=100, warmup=10, batch_sizes=(1, 32), *, model=None, baseline=BASELINE
+):
+    """Measures export, load, latency and size; returns the results as a JSON-ready dict.
+
+    Of `model` (by default `build_model()`) against `baseline` (a `Baseline` that
+    can save that model).
+    """
     if repeats < 1 or calls < 1:
         raise ValueError("repeats and calls must be at least 1")
-    model = build_model()
+    if model is None:
+        model = build_model()
     variable_bytes = sum(np.asarray(variable).nbytes for variable in model.variables)
     parameters = sum(int(np.prod(variable.shape)) for variable in model.variables)
     exporters = {
-        "verified": save_verified, "unverified": save_unverified, "baseline": save_baseline,
+        "verified": save_verified, "unverified": save_unverified, "baseline": baseline.save,
     }
     seconds = {name: [] for name in exporters}
     with tempfile.TemporaryDirectory() as scratch:
@@ -117,12 +122,12 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
             # In a new order each time, for the same reason calls are interleaved.
             for name in random.Random(repeat).sample(list(exporters), len(exporters)):
                 seconds[name].append(timed(exporters[name], model, scratch / f"{name}-{repeat}"))
-        ours, baseline = scratch / f"verified-{repeat}", scratch / f"baseline-{repeat}"
-        sizes = {"ours": directory_bytes(ours), "baseline": directory_bytes(baseline)}
+        ours, plain = scratch / f"verified-{repeat}", scratch / f"baseline-{repeat}"
+        sizes = {"ours": directory_bytes(ours), "baseline": directory_bytes(plain)}
         graph_bytes = (ours / "saved_model.pb").stat().st_size
         checkpoint_bytes = directory_bytes(ours / "variables")
 
-        loads, loaded = {path: [] for path in (ours, baseline)}, {}
+        loads, loaded = {path: [] for path in (ours, plain)}, {}
         for _ in range(repeats):
             for path, times in loads.items():
                 start = time.perf_counter()
@@ -142,7 +147,7 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
             "serving": lambda inputs: serving(**{input_name: inputs})[OUTPUT_KEY].numpy(),
             "tf_function": lambda inputs: main_output(in_graph(inputs)),
         }
-        baseline_function = baseline_call(baseline_loaded)
+        baseline_function = baseline.call(baseline_loaded)
         if baseline_function is not None:
             contenders["baseline"] = lambda inputs: main_output(baseline_function(inputs))
         latencies = {
@@ -180,7 +185,7 @@ def benchmark(repeats=3, calls=100, warmup=10, batch_sizes=(1, 32)):
         "package": __package__,
         "model_type": "{{ cookiecutter.model_type }}",
         "keras_flavour": "{{ cookiecutter.keras_flavour if cookiecutter.model_type != 'checkpoint' else 'none' }}",
-        "baseline": BASELINE,
+        "baseline": baseline.name,
         "tensorflow": tf.__version__,
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
