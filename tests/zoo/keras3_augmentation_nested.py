@@ -1,4 +1,8 @@
-"""Keras 3 piece: augmentation layers (RandomFlip, GaussianNoise), a nested Sequential backbone."""
+"""Keras 3 piece: a Normalization adapted in training, augmentation, a nested Sequential backbone.
+
+The normalization's statistics exist only in the checkpoint: `build_model()`
+builds it unadapted, as a model rebuilt for export is.
+"""
 
 import keras
 import tensorflow as tf
@@ -20,10 +24,15 @@ def build_model():
         keras.layers.GlobalAveragePooling2D(),
     ], name="backbone")
     images = keras.Input(INPUT_SIGNATURE.shape[1:], name="images")
-    features = keras.layers.Dense(64)(backbone(augment(images)))
+    normalized = keras.layers.Normalization(name="normalize")(images)
+    features = keras.layers.Dense(64)(backbone(augment(normalized)))
     return keras.Model(images, features, name="augmented")
 
 
 def build_training_model(model):
+    # As keras.io adapts a Normalization: on the training images, before training.
+    from image_model.data import synthetic_examples  # Here: data.py imports this module.
+
+    model.get_layer("normalize").adapt(synthetic_examples(256, seed=0)[0])
     images = keras.Input(INPUT_SIGNATURE.shape[1:])
     return keras.Model(images, keras.layers.Dense(NUM_CLASSES)(model(images)))

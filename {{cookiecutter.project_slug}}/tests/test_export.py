@@ -12,9 +12,10 @@ import subprocess
 import sys
 import time
 
-{% if cookiecutter.__builder == "keras3" -%}
+{% if cookiecutter.__builder != "tf_keras" -%}
 import keras
 {% endif -%}
+import numpy as np
 import pytest
 import tensorflow as tf
 {%- if cookiecutter.__builder == "tf_keras" %}
@@ -24,8 +25,8 @@ import tf_keras as keras
 {% if cookiecutter.__builder == "keras3" -%}
 from {{ cookiecutter.package_name }} import export
 {% endif -%}
-{% if cookiecutter.__builder == "module" -%}
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
+{% if cookiecutter.__builder == "module" -%}
 from {{ cookiecutter.package_name }}.export import ExportError, export_saved_model
 {%- else -%}
 from {{ cookiecutter.package_name }}.export import (
@@ -35,9 +36,7 @@ from {{ cookiecutter.package_name }}.export import (
 )
 {%- endif %}
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
-{%- if cookiecutter.__builder != "module" %}
 from {{ cookiecutter.package_name }}.restore import restore
-{%- endif %}
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.verify import (
@@ -161,6 +160,26 @@ def test_foreign_checkpoint_is_refused_naming_what_is_unmatched(foreign_checkpoi
     with pytest.raises(ExportError, match="does not match the model; unmatched: "):
         export_saved_model(foreign_checkpoint_dir, tmp_path / "export")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign"]
+
+
+def test_restored_layers_compute_with_the_restored_statistics(tmp_path):
+    """Restore finalizes each layer's state, as Keras' own loading does.
+
+    An adapted Normalization derives the mean and variance it computes with from
+    its variables in `finalize_state()`; without it, a restored one normalizes
+    with those it was built with (zeros and ones).
+    """
+
+    def build():
+        return keras.Sequential([keras.Input((3,)), keras.layers.Normalization(name="normalize")])
+
+    data = np.random.default_rng(0).normal(5.0, 3.0, (64, 3)).astype("float32")
+    adapted = build()
+    adapted.get_layer("normalize").adapt(data)
+    model_checkpoint(model=adapted).save(str(tmp_path / "ckpt"))
+    model = build()
+    restore(model, tmp_path)
+    np.testing.assert_allclose(model(data[:4]), adapted(data[:4]), rtol=1e-6)
 
 
 def test_failed_export_keeps_the_previous_one(published, foreign_checkpoint_dir):

@@ -13,6 +13,11 @@ Strict: a missing source, or one that lacks any variable of the model, is an
 error that names what did not match; the model is never exported with
 freshly initialized weights. Keras weight files hold no seed-generator (RNG)
 state; `Restored` names those variables, which keep their initial state.
+
+Then each layer recomputes what it derives from its restored variables, as
+Keras' own loading has it do (`finalize_state`): an adapted `Normalization`
+computes with the mean and variance it was trained with, not those it was
+built with.
 """
 
 import dataclasses
@@ -98,6 +103,7 @@ def restore(model, source):
             "or train again"
         ) from None
     status.expect_partial()
+    _finalize_state(model)
     keys = _keys_by_root_child(path)
     exported = keys.pop("model", set())
     keys.pop("save_counter", None)
@@ -132,6 +138,28 @@ def _restore_keras_file(model, path):
     rng = {id(variable) for variable in rng_states(model)}
     not_restored = tuple(variable.name for variable in model.variables if id(variable) in rng)
     return Restored(path, len(model.variables), {}, not_restored)
+
+
+def _finalize_state(model):
+    """Calls `finalize_state()` of every layer that has weights, as Keras does after loading them.
+
+    A checkpoint assigns variables, nothing else. Keras preprocessing layers keep
+    constants derived from theirs: `Normalization` reshapes `adapt_mean` and
+    `adapt_variance` into the mean and variance its `call` uses, once, in
+    `finalize_state()`. Keras' loaders call it after assigning a layer's weights
+    (`Normalization.load_own_variables`; the H5 loader, for every layer with
+    weights); without it, the layer would go on computing with the statistics it
+    was built with (zeros and ones), and the export and its verification with it.
+    """
+    layers = {id(layer): layer for layer in [*keras_objects(model), *_submodules(model)]}
+    for layer in layers.values():
+        if hasattr(layer, "finalize_state") and getattr(layer, "weights", None):
+            layer.finalize_state()
+
+
+def _submodules(model):
+    """The layers of a tf_keras model (or any tf.Module): Keras 3 layers are in `keras_objects`."""
+    return model.submodules if isinstance(model, tf.Module) else ()
 
 
 def _missing_keras_entries(model, path):
