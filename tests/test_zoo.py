@@ -43,7 +43,10 @@ class Member:
 
 
 MEMBERS = [
-    Member("keras3_functional_dropout.py", "keras_full", "keras3", "image-classification"),
+    Member(
+        "keras3_functional_dropout.py", "keras_full", "keras3", "image-classification",
+        doc={**NO_DROPOUT_ARGUMENT, "`[batch, 32, 32, 3]`": "`[batch, None, None, 3]`"},
+    ),
     Member("keras3_subclassed_lists.py", "keras_full", "keras3", "image-classification"),
     Member("keras3_vision_transformer.py", "keras_full", "keras3", "image-classification"),
     Member("keras3_text_vectorization.py", "keras_full", "keras3", "text-classification"),

@@ -1,10 +1,15 @@
-"""Keras 3, functional: exact GELU, batch norm, plain `Dropout`; no regularizer, no arguments."""
+"""Keras 3, functional, any image size: GELU, batch norm, plain `Dropout`; no regularizer.
+
+No hyperparameters. Height and width are None in its input signature, as in TF
+Hub image models that take any size: the project's data and tests feed it the
+size the project was made with.
+"""
 
 import keras
 import tensorflow as tf
 
 NUM_CLASSES = 10
-INPUT_SIGNATURE = tf.TensorSpec([None, 32, 32, 3], tf.float32, name="images")
+INPUT_SIGNATURE = tf.TensorSpec([None, None, None, 3], tf.float32, name="images")
 OUTPUT_KEY = "logits"
 HYPERPARAMETERS = {}
 

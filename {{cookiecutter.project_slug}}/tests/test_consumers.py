@@ -277,7 +277,7 @@ def test_saved_model_cli_shows_the_signature(saved_model_cli, loaded):
     assert "signature_def['serving_default']" in shown
     name = INPUT_SIGNATURE.name
     dtype = types_pb2.DataType.Name(INPUT_SIGNATURE.dtype.as_datatype_enum)
-    dims = ", ".join(str(dim) for dim in [-1, *INPUT_SIGNATURE.shape[1:]])
+    dims = ", ".join(str(-1 if dim is None else dim) for dim in INPUT_SIGNATURE.shape)
     indent = "\n        "
     assert f"inputs['{name}'] tensor_info:{indent}dtype: {dtype}{indent}shape: ({dims})" in shown
     for output in loaded.signatures["serving_default"].structured_outputs:

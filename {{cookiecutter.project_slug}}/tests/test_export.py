@@ -404,7 +404,8 @@ def test_wrong_dtype_and_shape_are_clear_errors(export_dir, inputs):
     {%- if cookiecutter.__inputs == "text" %}
     wrong_dtype, wrong_shape, dtype = tf.range(len(inputs)), inputs[:, None], "string"
     {%- else %}
-    wrong_dtype, wrong_shape, dtype = inputs.astype("float64"), inputs[:, :-1], "float"
+    # One channel short: wrong for any image size, also where height and width are None.
+    wrong_dtype, wrong_shape, dtype = inputs.astype("float64"), inputs[..., :-1], "float"
     {%- endif %}
     loaded = tf.saved_model.load(str(export_dir))
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):
