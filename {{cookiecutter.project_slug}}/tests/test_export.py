@@ -323,6 +323,19 @@ def test_lookup_layer_without_vocabulary_is_refused(checkpoint_dir, monkeypatch)
         export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
 
 
+def test_discretization_without_boundaries_is_refused(checkpoint_dir, monkeypatch):
+    """Bin boundaries adapted in training are in no checkpoint: build_model() must give them."""
+
+    def build_unadapted_model():
+        values = keras.Input([3])
+        bins = keras.layers.Discretization(num_bins=4, name="unbinned")
+        return keras.Model(values, keras.layers.Embedding(4, 2)(bins(values)))
+
+    monkeypatch.setattr(export, "build_model", build_unadapted_model)
+    with pytest.raises(ExportError, match="layer 'unbinned' has no bin boundaries"):
+        export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
+
+
 {% endif -%}
 {% if cookiecutter.__builder != "module" -%}
 {%- if cookiecutter.keras_flavour == "keras3" %}

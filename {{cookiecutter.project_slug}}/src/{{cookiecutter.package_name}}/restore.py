@@ -83,6 +83,13 @@ def restore(model, source):
             "(an adapted vocabulary is not a variable); pass vocabulary= (a list or a file) to "
             "it in build_model()"
         )
+    unbinned = _discretizations_without_boundaries(model)
+    if unbinned:
+        raise RestoreError(
+            f"layer {unbinned[0]!r} has no bin boundaries, and no checkpoint or weights file "
+            "holds them (adapted boundaries are not variables); pass bin_boundaries= to it in "
+            "build_model()"
+        )
     if source.endswith(KERAS_FILES):
         return _restore_keras_file(model, source)
     path = tf.train.latest_checkpoint(source)
@@ -234,6 +241,14 @@ def _layers_without_vocabulary(model):
     return [
         obj.name for obj in keras_objects(model)
         if hasattr(obj, "get_vocabulary") and not obj.get_vocabulary(include_special_tokens=False)
+    ]
+
+
+def _discretizations_without_boundaries(model):
+    """Names of Keras 3 Discretization layers built without bin boundaries (to be adapted)."""
+    return [
+        obj.name for obj in keras_objects(model)
+        if isinstance(obj, keras.layers.Discretization) and obj.bin_boundaries is None
     ]
 
 
