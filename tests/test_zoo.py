@@ -61,6 +61,7 @@ MEMBERS = [
     ),
     Member("tf_keras_subclassed_list.py", "keras_full", "tf_keras", "image-classification"),
     Member("tf_keras_sequential_piece.py", "keras_piece", "tf_keras", "image-feature-vector"),
+    Member("tf_keras_text_vectorization.py", "keras_full", "tf_keras", "text-classification"),
     Member("module_lists_and_dicts.py", "checkpoint", "keras3", "image-classification"),
     Member("module_keras_text_embedding.py", "checkpoint", "keras3", "text-embedding", doc={}),
 ]

@@ -22,7 +22,7 @@ import tensorflow as tf
 import tf_keras as keras
 {%- endif %}
 
-{% if cookiecutter.__builder == "keras3" -%}
+{% if cookiecutter.__builder != "module" -%}
 from {{ cookiecutter.package_name }} import export
 {% endif -%}
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
@@ -286,6 +286,19 @@ def test_lambda_layers_are_refused():
     refuse_python_layers(model)
 
 
+def test_lookup_layer_without_vocabulary_is_refused(checkpoint_dir, monkeypatch):
+    """A vocabulary adapted in training is in no checkpoint: build_model() must give it."""
+
+    def build_unadapted_model():
+        texts = keras.Input([], dtype="string")
+        vectorize = keras.layers.TextVectorization(max_tokens=20, name="unadapted")
+        return keras.Model(texts, keras.layers.Embedding(20, 2)(vectorize(texts)))
+
+    monkeypatch.setattr(export, "build_model", build_unadapted_model)
+    with pytest.raises(ExportError, match="layer 'unadapted' has no vocabulary"):
+        export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
+
+
 {% endif -%}
 {% if cookiecutter.__builder == "keras3" -%}
 def test_variables_no_checkpoint_can_reach_are_refused(checkpoint_dir, monkeypatch):
@@ -308,19 +321,6 @@ def test_variables_no_checkpoint_can_reach_are_refused(checkpoint_dir, monkeypat
     with pytest.raises(ExportError, match="2 variables of the model are out of reach"):
         export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
     assert not (checkpoint_dir.parent / "never").exists()
-
-
-def test_lookup_layer_without_vocabulary_is_refused(checkpoint_dir, monkeypatch):
-    """A vocabulary adapted in training is in no checkpoint: build_model() must give it."""
-
-    def build_unadapted_model():
-        texts = keras.Input([], dtype="string")
-        vectorize = keras.layers.TextVectorization(max_tokens=20, name="unadapted")
-        return keras.Model(texts, keras.layers.Embedding(20, 2)(vectorize(texts)))
-
-    monkeypatch.setattr(export, "build_model", build_unadapted_model)
-    with pytest.raises(ExportError, match="layer 'unadapted' has no vocabulary"):
-        export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
 
 
 def test_discretization_without_boundaries_is_refused(checkpoint_dir, monkeypatch):

@@ -158,15 +158,15 @@ def _finalize_state(model):
     weights); without it, the layer would go on computing with the statistics it
     was built with (zeros and ones), and the export and its verification with it.
     """
-    layers = {id(layer): layer for layer in [*keras_objects(model), *_submodules(model)]}
-    for layer in layers.values():
+    for layer in _layers(model):
         if hasattr(layer, "finalize_state") and getattr(layer, "weights", None):
             layer.finalize_state()
 
 
-def _submodules(model):
-    """The layers of a tf_keras model (or any tf.Module): Keras 3 layers are in `keras_objects`."""
-    return model.submodules if isinstance(model, tf.Module) else ()
+def _layers(model):
+    """The Keras 3 objects (`keras_objects`) and tf_keras layers of `model`, once each."""
+    submodules = model.submodules if isinstance(model, tf.Module) else ()
+    return list({id(layer): layer for layer in [*keras_objects(model), *submodules]}.values())
 
 
 def _missing_keras_entries(model, path):
@@ -237,10 +237,15 @@ def _keys_by_root_child(path):
 
 
 def _layers_without_vocabulary(model):
-    """Names of Keras lookup layers (TextVectorization, StringLookup, ...) built without one."""
+    """Names of Keras lookup layers (TextVectorization, StringLookup, ...) built without one.
+
+    Keras 3 and tf_keras alike: neither checkpoints an adapted vocabulary (a
+    tf_keras one stays empty after a restore, and its table uninitialized).
+    """
     return [
-        obj.name for obj in keras_objects(model)
-        if hasattr(obj, "get_vocabulary") and not obj.get_vocabulary(include_special_tokens=False)
+        layer.name for layer in _layers(model)
+        if hasattr(layer, "get_vocabulary")
+        and not layer.get_vocabulary(include_special_tokens=False)
     ]
 
 
@@ -259,7 +264,10 @@ def _untracked_variables(model):
         reachable |= {id(trackable), id(tf_variable(trackable))}
     return [
         variable.name for variable in model.variables
-        if id(variable) not in reachable and id(tf_variable(variable)) not in reachable
+        # tf_keras lists a lookup layer's vocabulary among its weights, for its H5
+        # files, as a handler that is no variable (`VocabWeightHandler`).
+        if isinstance(tf_variable(variable), tf.Variable)
+        and id(variable) not in reachable and id(tf_variable(variable)) not in reachable
     ]
 
 
