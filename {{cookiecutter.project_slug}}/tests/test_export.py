@@ -26,15 +26,14 @@ import tf_keras as keras
 from {{ cookiecutter.package_name }} import export
 {% endif -%}
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
-{% if cookiecutter.__builder == "module" -%}
-from {{ cookiecutter.package_name }}.export import ExportError, export_saved_model
-{%- else -%}
 from {{ cookiecutter.package_name }}.export import (
     ExportError,
     export_saved_model,
+{%- if cookiecutter.__builder != "module" %}
     refuse_python_layers,
-)
 {%- endif %}
+    save_verified,
+)
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.restore import restore
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
@@ -44,6 +43,8 @@ from {{ cookiecutter.package_name }}.verify import (
     inference_outputs,
     verify_saved_model,
 )
+
+from stand_in import StandIn
 
 
 def tree_digest(path):
@@ -180,6 +181,21 @@ def test_restored_layers_compute_with_the_restored_statistics(tmp_path):
     model = build()
     restore(model, tmp_path)
     np.testing.assert_allclose(model(data[:4]), adapted(data[:4]), rtol=1e-6)
+
+
+class ListOutputs(StandIn):
+    """A model that returns its outputs in a list, as a functional Keras model built with one."""
+
+    def __call__(self, inputs, training=False, **hyperparameters):
+        output = super().__call__(inputs, training, **hyperparameters)
+        return [output, 2 * output]
+
+
+def test_outputs_in_a_list_are_refused_in_one_line(tmp_path):
+    """A signature names its outputs; a list has no names to serve them under."""
+    with pytest.raises(ExportError, match=r"^the model returns a list; return one Tensor or a"):
+        save_verified(ListOutputs(), tmp_path / "export")
+    assert not (tmp_path / "export").exists()
 
 
 def test_failed_export_keeps_the_previous_one(published, foreign_checkpoint_dir):

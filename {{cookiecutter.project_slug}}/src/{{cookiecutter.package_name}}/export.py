@@ -46,7 +46,11 @@ from {{ cookiecutter.package_name }}.model import (
 )
 from {{ cookiecutter.package_name }}.pack import PackError, pack_saved_model
 from {{ cookiecutter.package_name }}.restore import Restored, RestoreError, restore
-from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
+from {{ cookiecutter.package_name }}.reusable import (
+    OutputsError,
+    ReusableModule,
+    save_reusable,
+)
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.staging import (
     TargetTakenError,
@@ -191,7 +195,11 @@ def save_verified(model, path, verify=None):
         inputs, _ = synthetic_examples(4, seed=1)
         expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
         try:
-            save_reusable(reusable_module(model), path)
+            module = reusable_module(model)
+        except OutputsError as error:
+            raise ExportError(str(error)) from None
+        try:
+            save_reusable(module, path)
             make_fingerprint_deterministic(path)
         except (OSError, tf.errors.OpError) as error:
             reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]

@@ -46,6 +46,10 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.checkpoint import trackables
 
 
+class OutputsError(ValueError):
+    """The model returns what a serving signature cannot: neither a Tensor nor a dict of them."""
+
+
 class ReusableModule(tf.train.Checkpoint):
     """Wraps a trained model in the reusable SavedModel interface."""
 
@@ -91,6 +95,7 @@ class ReusableModule(tf.train.Checkpoint):
             training: network.get_concrete_function(input_signature, training, **specs)
             for training in (False, True)
         }
+        _check_outputs(traced[False].structured_outputs)
 
         def forward(inputs, training, **values):
             # The concrete function itself, not `network`: tf.saved_model.save traces
@@ -130,6 +135,21 @@ class ReusableModule(tf.train.Checkpoint):
     def __call__(self, inputs, training=False, **hyperparameters):
         """In memory, calls the traced `__call__` function that the SavedModel stores."""
         return self.__dict__["__call__"](inputs, training, **hyperparameters)
+
+
+def _check_outputs(outputs):
+    """Raises `OutputsError` unless `outputs` is a Tensor or a dict of Tensors.
+
+    A signature's outputs are named: a list or tuple (a functional Keras model
+    built with a list of outputs) has no names to serve them under.
+    """
+    tensors = outputs.values() if isinstance(outputs, dict) else [outputs]
+    if not all(isinstance(tensor, tf.Tensor) for tensor in tensors):
+        kind = "dict of nested values" if isinstance(outputs, dict) else type(outputs).__name__
+        raise OutputsError(
+            f"the model returns a {kind}; return one Tensor or a dict of named Tensors "
+            '(a functional Keras model: keras.Model(inputs, {"logits": ..., ...}))'
+        )
 
 
 def save_reusable(module, path):
