@@ -1,7 +1,7 @@
 """tf_keras text classifier: `TextVectorization` in the model, as in tensorflow.org's tutorial.
 
-tf_keras lists the vocabulary among the weights as a handler that is no variable;
-the vocabulary is given in `build_model()`: no checkpoint holds an adapted one.
+Its vocabulary is given in `build_model()`: tf_keras checkpoints no adapted one
+(the export refuses an unadapted lookup layer in one line).
 """
 
 import tensorflow as tf
