@@ -10,6 +10,7 @@ import signal
 import stat
 import subprocess
 import sys
+import textwrap
 import time
 
 {% if cookiecutter.__builder != "tf_keras" -%}
@@ -22,9 +23,7 @@ import tensorflow as tf
 import tf_keras as keras
 {%- endif %}
 
-{% if cookiecutter.__builder != "module" -%}
 from {{ cookiecutter.package_name }} import export
-{% endif -%}
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.export import (
     ExportError,
@@ -63,6 +62,17 @@ def foreign_checkpoint_dir(tmp_path):
     other.kernel = tf.Variable(tf.ones([3, 3]))
     tf.train.Checkpoint(model=other).save(str(tmp_path / "foreign" / "ckpt"))
     return tmp_path / "foreign"
+
+
+@pytest.fixture
+def stand_in_checkpoint(tmp_path):
+    """A checkpoint of the stand-in (tests/stand_in.py), for tests of how an export publishes.
+
+    Staging, renaming and cleaning up are the same for any model; the stand-in
+    exports in a fraction of the time. What the export does with your model is
+    tested on the session's checkpoint.
+    """
+    return model_checkpoint(model=StandIn()).save(str(tmp_path / "stand_in" / "ckpt"))
 
 
 @pytest.fixture
@@ -127,15 +137,18 @@ def test_export_dir_that_cannot_be_written_is_refused(checkpoint_dir, tmp_path):
         export_saved_model(checkpoint_dir, parent / "no" / "export")
 
 
-def test_full_disk_is_refused_and_leaves_nothing(checkpoint_dir, published, monkeypatch):
+def test_full_disk_is_refused_and_leaves_nothing(stand_in_checkpoint, published, monkeypatch):
     before = tree_digest(published)
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
+    monkeypatch.setattr(export, "build_model", StandIn)
     monkeypatch.setattr(tf.saved_model, "save", no_space)
     with pytest.raises(ExportError, match="failed: No space left on device"):
-        export_saved_model(checkpoint_dir, published, overwrite=True, verify=verify_saved_model)
+        export_saved_model(
+            stand_in_checkpoint, published, overwrite=True, verify=verify_saved_model
+        )
     assert tree_digest(published) == before
     assert [p.name for p in published.parent.iterdir()] == [published.name]
 
@@ -244,18 +257,27 @@ def test_published_files_have_the_users_permissions(racing_exports):
 
 
 def test_killed_export_leaves_the_previous_one_intact(
-    checkpoint_dir, published, command_line, env, run_command
+    stand_in_checkpoint, published, env, run_command
 ):
-    """SIGKILL while the new SavedModel is being written, then export again.
+    """SIGKILL while the new SavedModel is in its staging directory, then export again.
 
     The export and its verifier process are killed together, as a job scheduler
-    or an out-of-memory killer ends a job.
+    or an out-of-memory killer ends a job. It exports the stand-in: what a kill
+    leaves behind, and what the next export does with it, is the same for any model.
     """
     before = tree_digest(published)
+    script = textwrap.dedent(f"""
+        import sys
+
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from stand_in import StandIn
+        from {{ cookiecutter.package_name }} import export
+
+        export.build_model = StandIn
+        export.export_saved_model({str(stand_in_checkpoint)!r}, {str(published)!r}, overwrite=True)
+    """)
     process = subprocess.Popen(
-        command_line(
-            "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", published, "--overwrite"
-        ),
+        [sys.executable, "-c", script],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 120
@@ -272,7 +294,7 @@ def test_killed_export_leaves_the_previous_one_intact(
     # The next export, even one refused, first removes what the killed one left behind;
     # refused as a command (here in this process), it exits with one line that says why.
     message, _ = run_command(
-        "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", published
+        "export", "--checkpoint_dir", stand_in_checkpoint, "--export_dir", published
     )
     assert message == f"ERROR: {published} is not empty; pass --overwrite to replace it"
     assert [p.name for p in published.parent.iterdir()] == [published.name]
