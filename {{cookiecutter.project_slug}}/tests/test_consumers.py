@@ -36,6 +36,8 @@ from {{ cookiecutter.package_name }}.verify import (
     same_values,
 )
 
+from training_state import changed, variable_values
+
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
 
 
@@ -53,15 +55,6 @@ def training_loaded(export_dir):
     and so changes what inference computes afterwards.
     """
     return tf.saved_model.load(str(export_dir))
-
-
-def variable_values(variables):
-    return [variable.numpy().copy() for variable in variables]
-
-
-def changed(before, variables):
-    pairs = zip(before, variables, strict=True)
-    return [not np.array_equal(old, new.numpy()) for old, new in pairs]
 
 
 def main_output(outputs):
@@ -174,28 +167,8 @@ def test_keras_layer_has_the_source_weights_and_losses(
     assert same_values(layer(inputs).numpy(), main_output(inference_outputs(source_model, inputs)))
 
 
-def training_moves_non_trainable_state(model, inputs):
-    """Whether a training-mode call changes variables nothing trains (batch-norm statistics)."""
-    frozen = [variable for variable in model.variables if not variable.trainable]
-    before = variable_values(frozen)
-    model(inputs, training=True)
-    return any(changed(before, frozen))
-
-
-def test_keras_layer_fine_tuning_step_changes_weights(
-    export_dir, dataset, keras_layer_output_key, training_source_model
-):
-    inputs, labels = dataset
-    model, layer = keras_layer_model(export_dir, trainable=True, output_key=keras_layer_output_key)
-    trainable_before = variable_values(layer.trainable_weights)
-    frozen = [weight for weight in layer.weights if not weight.trainable]
-    frozen_before = variable_values(frozen)
-    model.fit(inputs, labels % 3, epochs=1, batch_size=16, verbose=0)
-    assert all(changed(trainable_before, layer.trainable_weights)), "every weight should train"
-    # Batch-norm statistics (and RNG state) move in training mode although nothing
-    # trains them, in the export exactly when they do in the source model.
-    moved = training_moves_non_trainable_state(training_source_model, inputs)
-    assert any(changed(frozen_before, frozen)) == moved
+# Fine-tuning through hub.KerasLayer: the model doc's example, run as written and checked
+# for what it trains in test_model_doc.py.
 
 
 def inference_moves(model, inputs):

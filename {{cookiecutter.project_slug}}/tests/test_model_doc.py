@@ -9,8 +9,11 @@ import re
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_hub as hub
 
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
+
+from training_state import changed, training_moves_non_trainable_state, variable_values
 
 # What the doc's example snippets call the input batch.
 INPUTS_NAME = "{{ "texts" if cookiecutter.__inputs == "text" else "images" }}"
@@ -120,11 +123,53 @@ def test_every_consumer_has_an_example():
         assert consumer in code
 
 
-@pytest.mark.parametrize("index", range(len(example_snippets())))
-def test_example_snippet_runs(index, export_dir, dataset):
+# How the example that fine-tunes is told from the others.
+FINE_TUNING = "trainable=True"
+
+
+def snippet_indices(fine_tuning):
+    return [
+        index for index, code in enumerate(example_snippets())
+        if (FINE_TUNING in code) == fine_tuning
+    ]
+
+
+def run_snippet(index, export_dir, dataset):
+    """Runs the doc's example `index` on the export; returns the names it defined."""
     inputs, labels = dataset
     code = example_snippets()[index].replace("path/to/saved_model", str(export_dir))
     namespace = {INPUTS_NAME: inputs, "labels": labels}
     exec(compile(code, f"{MODEL_DOC.name} example {index + 1}", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("index", snippet_indices(fine_tuning=False))
+def test_example_snippet_runs(index, export_dir, dataset):
+    namespace = run_snippet(index, export_dir, dataset)
     if "outputs" in namespace:
-        assert np.asarray(namespace["outputs"]).shape[0] == len(inputs)
+        assert np.asarray(namespace["outputs"]).shape[0] == len(dataset[0])
+
+
+def test_fine_tuning_example_trains_every_weight(export_dir, dataset, training_source_model):
+    """The hub.KerasLayer example, run as written, fine-tunes the whole export.
+
+    Batch-norm statistics (and RNG state) move in training mode although nothing
+    trains them: in the export exactly when they do in the source model.
+    """
+    (index,) = snippet_indices(fine_tuning=True)
+    # What the example starts from: hub.KerasLayer lists the weights of its own load
+    # of the export in this order, trainable first.
+    start = tf.saved_model.load(str(export_dir))
+    trainable_before = variable_values(start.trainable_variables)
+    listed = {id(variable) for variable in start.trainable_variables}
+    frozen_before = variable_values(v for v in start.variables if id(v) not in listed)
+    namespace = run_snippet(index, export_dir, dataset)
+    layers = [layer for layer in namespace["model"].layers if isinstance(layer, hub.KerasLayer)]
+    assert len(layers) == 1, "the fine-tuning example's `model` should hold one hub.KerasLayer"
+    (layer,) = layers
+    shapes = [tuple(weight.shape) for weight in layer.trainable_weights]
+    assert [value.shape for value in trainable_before] == shapes, "weights in another order"
+    assert all(changed(trainable_before, layer.trainable_weights)), "every weight should train"
+    frozen = [weight for weight in layer.weights if not weight.trainable]
+    moved = training_moves_non_trainable_state(training_source_model, dataset[0])
+    assert any(changed(frozen_before, frozen)) == moved

@@ -1,0 +1,21 @@
+"""What a training step changes in a model's variables, for tests that train a consumer."""
+
+import numpy as np
+
+
+def variable_values(variables):
+    return [variable.numpy().copy() for variable in variables]
+
+
+def changed(before, variables):
+    """For each variable, whether its value differs from `before` (in the same order)."""
+    pairs = zip(before, variables, strict=True)
+    return [not np.array_equal(old, new.numpy()) for old, new in pairs]
+
+
+def training_moves_non_trainable_state(model, inputs):
+    """Whether a training-mode call changes variables nothing trains (batch-norm statistics)."""
+    frozen = [variable for variable in model.variables if not variable.trainable]
+    before = variable_values(frozen)
+    model(inputs, training=True)
+    return any(changed(before, frozen))
