@@ -117,14 +117,15 @@ def example_snippets():
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 
+# How the example that fine-tunes is told from the others.
+FINE_TUNING = "trainable=True"
+
+
 def test_every_consumer_has_an_example():
     code = "\n".join(example_snippets())
     for consumer in ("hub.load", "hub.KerasLayer", "keras.layers.TFSMLayer", "TFLiteConverter"):
         assert consumer in code
-
-
-# How the example that fine-tunes is told from the others.
-FINE_TUNING = "trainable=True"
+    assert FINE_TUNING in code, "no example fine-tunes: show hub.KerasLayer(..., trainable=True)"
 
 
 def snippet_indices(fine_tuning):
@@ -150,13 +151,15 @@ def test_example_snippet_runs(index, export_dir, dataset):
         assert np.asarray(namespace["outputs"]).shape[0] == len(dataset[0])
 
 
-def test_fine_tuning_example_trains_every_weight(export_dir, dataset, training_source_model):
+@pytest.mark.parametrize("index", snippet_indices(fine_tuning=True))
+def test_fine_tuning_example_trains_every_weight(
+    index, export_dir, dataset, training_source_model
+):
     """The hub.KerasLayer example, run as written, fine-tunes the whole export.
 
     Batch-norm statistics (and RNG state) move in training mode although nothing
     trains them: in the export exactly when they do in the source model.
     """
-    (index,) = snippet_indices(fine_tuning=True)
     # What the example starts from: hub.KerasLayer lists the weights of its own load
     # of the export in this order, trainable first.
     start = tf.saved_model.load(str(export_dir))
