@@ -36,7 +36,7 @@ from {{ cookiecutter.package_name }}.verify import (
     same_values,
 )
 
-from training_state import changed, variable_values
+from training_state import as_keras_layer_lists, changed, variable_values
 
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
 
@@ -178,11 +178,8 @@ def inference_moves(model, inputs):
     every call, inference too, so a call moves their random-number state
     (keras.src.layers.rnn.RNN._maybe_config_dropout_masks); outputs do not change.
     """
-    listed = {id(variable) for variable in model.trainable_variables}
-    ordered = [
-        *model.trainable_variables,
-        *(variable for variable in model.variables if id(variable) not in listed),
-    ]
+    trainable, frozen = as_keras_layer_lists(model)
+    ordered = trainable + frozen
     before = variable_values(ordered)
     model(inputs, training=False)
     return changed(before, ordered)

@@ -13,7 +13,12 @@ import tensorflow_hub as hub
 
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 
-from training_state import changed, training_moves_non_trainable_state, variable_values
+from training_state import (
+    as_keras_layer_lists,
+    changed,
+    training_moves_non_trainable_state,
+    variable_values,
+)
 
 # What the doc's example snippets call the input batch.
 INPUTS_NAME = "{{ "texts" if cookiecutter.__inputs == "text" else "images" }}"
@@ -160,12 +165,10 @@ def test_fine_tuning_example_trains_every_weight(
     Batch-norm statistics (and RNG state) move in training mode although nothing
     trains them: in the export exactly when they do in the source model.
     """
-    # What the example starts from: hub.KerasLayer lists the weights of its own load
-    # of the export in this order, trainable first.
-    start = tf.saved_model.load(str(export_dir))
-    trainable_before = variable_values(start.trainable_variables)
-    listed = {id(variable) for variable in start.trainable_variables}
-    frozen_before = variable_values(v for v in start.variables if id(v) not in listed)
+    # What the example starts from: the weights of another load of the export.
+    trainable_before, frozen_before = (
+        variable_values(part) for part in as_keras_layer_lists(tf.saved_model.load(str(export_dir)))
+    )
     namespace = run_snippet(index, export_dir, dataset)
     layers = [layer for layer in namespace["model"].layers if isinstance(layer, hub.KerasLayer)]
     assert len(layers) == 1, "the fine-tuning example's `model` should hold one hub.KerasLayer"

@@ -13,6 +13,13 @@ def changed(before, variables):
     return [not np.array_equal(old, new.numpy()) for old, new in pairs]
 
 
+def as_keras_layer_lists(model):
+    """(trainable, frozen) variables of `model`, in the order a hub.KerasLayer of it lists them."""
+    listed = {id(variable) for variable in model.trainable_variables}
+    frozen = [variable for variable in model.variables if id(variable) not in listed]
+    return list(model.trainable_variables), frozen
+
+
 def training_moves_non_trainable_state(model, inputs):
     """Whether a training-mode call changes variables nothing trains (batch-norm statistics)."""
     frozen = [variable for variable in model.variables if not variable.trainable]
