@@ -26,21 +26,39 @@ SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
 PACKAGE = {{ cookiecutter.package_name }}.__name__
 
 
-def pytest_collection_modifyitems(items):
-    """Orders test files so that no worker waits while another trains and exports.
+# The files that spend longest on your model, longest first; the others take a few
+# seconds each. Seconds with MobileNetV3Small at 224x224 on 2 cores: export 92 (the
+# session's train and exports included), consumers 71, model_doc 45, filesystems 20,
+# publish 14, verify 12.
+LONGEST_FIRST = [
+    "test_export.py", "test_consumers.py", "test_model_doc.py", "test_filesystems.py",
+    "test_publish.py", "test_verify.py",
+]
 
-    First the largest file that needs the session's checkpoint (its worker runs
+
+def pytest_collection_modifyitems(items):
+    """Orders test files so that no worker waits, while another trains and exports or at the end.
+
+    First the longest file that needs the session's checkpoint (its worker runs
     `train` and `export`), then every file that does not (the other workers run
-    them meanwhile), then the other files that do, largest first.
+    them meanwhile), then the other files that do, longest first: pytest-xdist
+    hands out whole files in this order, and a long one handed out last keeps one
+    worker busy while the others idle. Files not in LONGEST_FIRST follow it,
+    those with more tests first.
     """
     files = {}
     for item in items:
         files.setdefault(item.path, []).append(item)
     needs = [path for path, tests in files.items()
              if any("checkpoint_dir" in test.fixturenames for test in tests)]
+
+    def longest_first(path):
+        rank = LONGEST_FIRST.index(path.name) if path.name in LONGEST_FIRST else len(LONGEST_FIRST)
+        return rank, -len(files[path])
+
     # Every worker must compute the same order: ties stay in collection order.
-    largest_first = sorted(needs, key=lambda path: -len(files[path]))
-    order = largest_first[:1] + [path for path in files if path not in needs] + largest_first[1:]
+    needs.sort(key=longest_first)
+    order = needs[:1] + [path for path in files if path not in needs] + needs[1:]
     items[:] = [test for path in order for test in files[path]]
 
 

@@ -33,7 +33,11 @@ from {{ cookiecutter.package_name }}.export import (
 {%- endif %}
     save_verified,
 )
+{%- if cookiecutter.__builder == "module" %}
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
+{%- else %}
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+{%- endif %}
 from {{ cookiecutter.package_name }}.restore import restore
 from {{ cookiecutter.package_name }}.reusable import weight_penalties
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
@@ -419,35 +423,25 @@ def test_keras_file_of_another_architecture_is_refused(name, tmp_path):
 
 
 {% endif -%}
-@pytest.fixture
-def other_weights(tmp_path):
-    """(source, model): weights unlike the trained ones, of a freshly built model,
-    {%- if cookiecutter.__builder == "module" %}
-    saved in a checkpoint.
-    {%- else %}
-    saved by Keras' own saving, as a user's training script does.
-    {%- endif %}
+def test_overwrite_replaces_the_previous_export(
+    stand_in_checkpoint, published, inputs, monkeypatch
+):
+    """Your export replaced by the stand-in's: replacing is the same for any two models.
+
+    How an export restores your model, from a checkpoint or a file Keras wrote,
+    is tested on your model apart; the session's exports save it.
     """
-    model = build_model()
-{%- if cookiecutter.__builder == "module" %}
-    source = model_checkpoint(model=model).save(str(tmp_path / "other" / "ckpt"))
-{%- else %}
-    source = tmp_path / KERAS_FILES[-1]  # Weights: Keras writes them for any model.
-    save_with_keras(model, source)
-{%- endif %}
-    return source, model
-
-
-def test_overwrite_replaces_the_previous_export(other_weights, published, inputs):
-    source, model = other_weights
     before = tree_digest(published)
+    monkeypatch.setattr(export, "build_model", StandIn)
     # Verified in this process: the session's exports prove the fresh process.
-    exported = export_saved_model(source, published, overwrite=True, verify=verify_saved_model)
-    assert f"from {source}" in str(exported)
+    exported = export_saved_model(
+        stand_in_checkpoint, published, overwrite=True, verify=verify_saved_model
+    )
+    assert f"from {stand_in_checkpoint}" in str(exported)
     assert tree_digest(published) != before
     assert [p.name for p in published.parent.iterdir()] == [published.name]
     loaded = tf.saved_model.load(str(published))
-    expected = inference_outputs(model, inputs)
+    expected = inference_outputs(StandIn(), inputs)
     assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
 
 

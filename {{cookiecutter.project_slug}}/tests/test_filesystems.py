@@ -1,14 +1,17 @@
 """Every command takes URLs of TensorFlow's filesystems, not only local paths.
 
 TensorFlow's own `ram://` filesystem (the memory of one process) stands in for
-`gs://` and the other object stores: the commands run in this process, as
-`python -m` runs them (conftest's `run_in_process`), from training to loading
-the export, as a pipeline script or notebook would; the export is the library
-function the `export` command calls. `ram://` lists every
-prefix of a file's name as a directory (`x` "holds" `x.tar.gz`), so the places
-here share no prefix, and the package is written apart from the export. How an
-upload publishes (`upload.py`) is tested on a stand-in directory: it copies
-bytes and parses none.
+`gs://` and the other object stores. The commands run in this process, as
+`python -m` runs them (conftest's `run_in_process`), as a pipeline script or
+notebook would. `train` writes your model's checkpoint there and `restore`
+reads all of it back; your export, copied there, loads from there with its
+assets. The export, verifier, scanner and packer move the same bytes for any
+model: their round trip through `ram://` exports the stand-in
+(tests/stand_in.py), in a fraction of the time; what the export does with your
+model is tested on local disk. `ram://` lists every prefix of a file's name as a
+directory (`x` "holds" `x.tar.gz`), so the places here share no prefix, and the
+package is written apart from the export. How an upload publishes (`upload.py`)
+is tested on a directory of placeholder files: it copies bytes and parses none.
 """
 
 import hashlib
@@ -19,6 +22,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
+from {{ cookiecutter.package_name }} import export
+from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.export import export_saved_model
 from {{ cookiecutter.package_name }}.filesystems import split
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
@@ -33,53 +38,59 @@ from {{ cookiecutter.package_name }}.verify import (
     verify_saved_model,
 )
 
+from stand_in import StandIn
+
 CHECKPOINTS, MODELS = "ram://run/checkpoints", "ram://bucket/models"
+STAND_IN_CHECKPOINTS = "ram://stand_in/checkpoints"
 
 
-@pytest.fixture(scope="module")
-def pipeline(run_command):
-    """`train`, then what `export --versioned` runs, both to ram://; what they printed."""
-    status, trained = run_command(
+def test_train_writes_a_checkpoint_restore_reads_whole(run_command):
+    status, printed = run_command(
         "train", "--checkpoint_dir", CHECKPOINTS, "--epochs", 1, "--num_examples", 8,
         "--batch_size", 8, "--run_eagerly",
     )
     assert status == 0, status
-    # What `export` runs and prints, verified in this process: an export to a URL
-    # is verified on local disk before the upload, in a fresh process that the
-    # session's exports prove.
-    exported = export_saved_model(CHECKPOINTS, MODELS, versioned=True, verify=verify_saved_model)
-    return f"{trained}{exported}\n"
-
-
-@pytest.fixture(scope="module")
-def trained_model(pipeline):
-    """The model trained to ram://, restored from there."""
-    model = build_model()
-    restore(model, CHECKPOINTS)
-    return model
-
-
-def test_train_and_export_write_under_ram_urls(pipeline):
-    assert f"Wrote checkpoint {CHECKPOINTS}/ckpt-1\n" in pipeline
-    assert f"SavedModel:            {MODELS}/1\n" in pipeline
+    assert f"Wrote checkpoint {CHECKPOINTS}/ckpt-1\n" in printed
     assert tf.io.gfile.exists(f"{CHECKPOINTS}/checkpoint")
-    assert tf.io.gfile.listdir(MODELS) == ["1"]  # No claim is left behind.
+    model = build_model()
+    restored = restore(model, CHECKPOINTS)
+    assert restored.num_variables == len(model.variables)
+    assert not restored.not_restored
 
 
-def test_export_loads_from_ram_with_the_models_outputs(trained_model, inputs):
-    loaded = tf.saved_model.load(f"{MODELS}/1")
-    expected = inference_outputs(trained_model, inputs)
+def test_your_export_loads_from_ram_with_its_assets(export_dir, source_model, inputs):
+    url = upload(export_dir, "ram://bucket/yours")
+    loaded = hub.load(url)
+    expected = inference_outputs(source_model, inputs)
     assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
     serving = loaded.signatures["serving_default"](tf.constant(inputs))
     assert not differing_outputs(serving, expected, OUTPUT_KEY)
-    assert not differing_outputs(hub.load(f"{MODELS}/1")(inputs), expected, OUTPUT_KEY)
 
 
-def test_verify_scan_and_fresh_process_commands_read_ram(
-    trained_model, inputs, tmp_path, run_command
-):
+@pytest.fixture(scope="module")
+def exported():
+    """What `export --versioned` runs and prints, from and to ram://, on the stand-in."""
+    model_checkpoint(model=StandIn()).save(f"{STAND_IN_CHECKPOINTS}/ckpt")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(export, "build_model", StandIn)
+        # Verified in this process: an export to a URL is verified on local disk
+        # before the upload, in a fresh process that the session's exports prove.
+        return str(export_saved_model(
+            STAND_IN_CHECKPOINTS, MODELS, versioned=True, verify=verify_saved_model
+        ))
+
+
+def test_export_reads_and_writes_ram_urls(exported, inputs):
+    assert f"SavedModel:            {MODELS}/1\n" in exported
+    assert f"from {STAND_IN_CHECKPOINTS}" in exported
+    assert tf.io.gfile.listdir(MODELS) == ["1"]  # No claim is left behind.
+    loaded = tf.saved_model.load(f"{MODELS}/1")
+    assert not differing_outputs(loaded(inputs), inference_outputs(StandIn(), inputs), OUTPUT_KEY)
+
+
+def test_verify_scan_and_fresh_process_commands_read_ram(exported, inputs, tmp_path, run_command):
     expectations = tmp_path / "expected.npz"
-    Expectations.of_model(trained_model, inputs, OUTPUT_KEY).save(expectations)
+    Expectations.of_model(StandIn(), inputs, OUTPUT_KEY).save(expectations)
     status, printed = run_command(
         "verify", "--saved_model_dir", f"{MODELS}/1", "--expectations", expectations
     )
@@ -90,7 +101,7 @@ def test_verify_scan_and_fresh_process_commands_read_ram(
     assert status == 0 and f'"path": "{MODELS}/1"' in printed
 
 
-def test_pack_reads_and_writes_ram(pipeline):
+def test_pack_reads_and_writes_ram(exported):
     archive = "ram://packages/model.tar.gz"
     digest = pack_saved_model(f"{MODELS}/1", archive)
     with tf.io.gfile.GFile(archive, "rb") as file:
@@ -104,7 +115,7 @@ def test_pack_reads_and_writes_ram(pipeline):
 
 
 @pytest.fixture
-def stand_in(tmp_path):
+def placeholders(tmp_path):
     """A local directory shaped like a SavedModel (upload.py copies bytes, parses none)."""
     (tmp_path / "variables").mkdir()
     for name in ("saved_model.pb", "fingerprint.pb", "variables/variables.index"):
@@ -116,32 +127,33 @@ def listed(parent):
     return sorted(tf.io.gfile.listdir(parent))
 
 
-def test_versioned_uploads_take_new_numbers_and_leave_no_claim(stand_in):
+def test_versioned_uploads_take_new_numbers_and_leave_no_claim(placeholders):
     base = "ram://uploads/versioned"
-    assert [upload(stand_in, base, versioned=True) for _ in range(2)] == [f"{base}/1", f"{base}/2"]
+    uploaded = [upload(placeholders, base, versioned=True) for _ in range(2)]
+    assert uploaded == [f"{base}/1", f"{base}/2"]
     with tf.io.gfile.GFile(f"{base}/{CLAIM}3-killed", "w") as file:
         file.write("an export that was killed\n")
-    assert upload(stand_in, base, versioned=True) == f"{base}/4"  # 3 is never reused.
+    assert upload(placeholders, base, versioned=True) == f"{base}/4"  # 3 is never reused.
     assert listed(base) == [f"{CLAIM}3-killed", "1", "2", "4"]
 
 
-def test_plain_upload_needs_overwrite_and_a_claimed_one_is_refused(stand_in):
+def test_plain_upload_needs_overwrite_and_a_claimed_one_is_refused(placeholders):
     target = "ram://uploads/plain/model"
-    upload(stand_in, target)
+    upload(placeholders, target)
     with pytest.raises(TargetTakenError, match="pass --overwrite"):
-        upload(stand_in, target)
-    (stand_in / "saved_model.pb").write_text("new")
-    upload(stand_in, target, overwrite=True)
+        upload(placeholders, target)
+    (placeholders / "saved_model.pb").write_text("new")
+    upload(placeholders, target, overwrite=True)
     with tf.io.gfile.GFile(f"{target}/saved_model.pb") as file:
         assert file.read() == "new"
     assert listed(split(target)[0]) == ["model"]
     with tf.io.gfile.GFile(f"{split(target)[0]}/{CLAIM}model-0123", "w") as file:
         file.write("another export\n")
     with pytest.raises(TargetTakenError, match=f"another export is writing {target} .*0123"):
-        upload(stand_in, target, overwrite=True)
+        upload(placeholders, target, overwrite=True)
 
 
-def test_saved_model_pb_goes_last_and_a_failed_upload_leaves_nothing(stand_in, monkeypatch):
+def test_saved_model_pb_goes_last_and_a_failed_upload_leaves_nothing(placeholders, monkeypatch):
     copied = []
 
     def copy_then_fail_at_the_last(source, target, overwrite=False):
@@ -154,12 +166,12 @@ def test_saved_model_pb_goes_last_and_a_failed_upload_leaves_nothing(stand_in, m
     monkeypatch.setattr(tf.io.gfile, "copy", copy_then_fail_at_the_last)
     base = "ram://uploads/failed"
     with pytest.raises(UploadError, match=f"uploading to {base} failed: connection reset"):
-        upload(stand_in, base, versioned=True)
+        upload(placeholders, base, versioned=True)
     assert copied[-1] == "saved_model.pb" and len(copied) == 3
     assert listed(base) == []
 
 
-def test_upload_that_reads_back_other_bytes_is_not_published(stand_in, monkeypatch):
+def test_upload_that_reads_back_other_bytes_is_not_published(placeholders, monkeypatch):
     def corrupted(source, target, overwrite=False):
         with tf.io.gfile.GFile(target, "w") as file:
             file.write("not what was verified")
@@ -167,7 +179,7 @@ def test_upload_that_reads_back_other_bytes_is_not_published(stand_in, monkeypat
     monkeypatch.setattr(tf.io.gfile, "copy", corrupted)
     target = "ram://uploads/corrupted/model"
     with pytest.raises(UploadError, match="differs from the verified file"):
-        upload(stand_in, target)
+        upload(placeholders, target)
     assert listed(split(target)[0]) == []
 
 
