@@ -23,10 +23,11 @@ from {{ cookiecutter.package_name }}.bench_report import (
 )
 {%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, build_model
+from {{ cookiecutter.package_name }}.verify import verify_saved_model
 {%- else %}
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.reusable import as_dict
-from {{ cookiecutter.package_name }}.verify import inference_outputs
+from {{ cookiecutter.package_name }}.verify import inference_outputs, verify_saved_model
 {%- endif %}
 
 from stand_in import StandIn
@@ -57,6 +58,7 @@ def bench_run():
     results = benchmark(
         repeats=1, calls=2, warmup=0, batch_sizes=BATCH_SIZES,
         model=StandIn(TARGETS_FROM_PARAMETERS), baseline=STAND_IN_BASELINE,
+        verify=verify_saved_model,  # In this process: the export's tests prove the fresh one.
     )
     return results, format_results(results)
 

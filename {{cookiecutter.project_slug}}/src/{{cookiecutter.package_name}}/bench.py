@@ -19,6 +19,7 @@ warm-ups that take one-time costs (lazy imports, AutoGraph) off both sides.
 The targets, and the table printed, are in `bench_report.py`.
 """
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -96,12 +97,14 @@ def median_latencies(functions, inputs, calls, warmup):
 
 
 def benchmark(
-    repeats=3, calls=100, warmup=10, batch_sizes=(1, 32), *, model=None, baseline=BASELINE
+    repeats=3, calls=100, warmup=10, batch_sizes=(1, 32), *, model=None, baseline=BASELINE,
+    verify=None,
 ):
     """Measures export, load, latency and size; returns the results as a JSON-ready dict.
 
     Of `model` (by default `build_model()`) against `baseline` (a `Baseline` that
-    can save that model).
+    can save that model). `verify` as for `export.export_saved_model`: by default
+    the verified export is measured as `export` runs it, with a fresh process.
     """
     if repeats < 1 or calls < 1:
         raise ValueError("repeats and calls must be at least 1")
@@ -110,7 +113,9 @@ def benchmark(
     variable_bytes = sum(np.asarray(variable).nbytes for variable in model.variables)
     parameters = sum(int(np.prod(variable.shape)) for variable in model.variables)
     exporters = {
-        "verified": save_verified, "unverified": save_unverified, "baseline": baseline.save,
+        "verified": functools.partial(save_verified, verify=verify),
+        "unverified": save_unverified,
+        "baseline": baseline.save,
     }
     seconds = {name: [] for name in exporters}
     with tempfile.TemporaryDirectory() as scratch:
