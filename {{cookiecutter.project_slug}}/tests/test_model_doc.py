@@ -170,8 +170,8 @@ def test_fine_tuning_example_trains_every_weight(
         variable_values(part) for part in as_keras_layer_lists(tf.saved_model.load(str(export_dir)))
     )
     # One batch of the example's size: a step changes every weight as two would.
-    inputs, labels = dataset
-    namespace = run_snippet(index, export_dir, (inputs[:16], labels[:16]))
+    batch = tuple(part[:16] for part in dataset)
+    namespace = run_snippet(index, export_dir, batch)
     layers = [layer for layer in namespace["model"].layers if isinstance(layer, hub.KerasLayer)]
     assert len(layers) == 1, "the fine-tuning example's `model` should hold one hub.KerasLayer"
     (layer,) = layers
@@ -179,5 +179,5 @@ def test_fine_tuning_example_trains_every_weight(
     assert [value.shape for value in trainable_before] == shapes, "weights in another order"
     assert all(changed(trainable_before, layer.trainable_weights)), "every weight should train"
     frozen = [weight for weight in layer.weights if not weight.trainable]
-    moved = training_moves_non_trainable_state(training_source_model, inputs[:16])
+    moved = training_moves_non_trainable_state(training_source_model, batch[0])
     assert any(changed(frozen_before, frozen)) == moved
