@@ -152,8 +152,9 @@ def run_snippet(index, export_dir, dataset):
 @pytest.mark.parametrize("index", snippet_indices(fine_tuning=False))
 def test_example_snippet_runs(index, export_dir, dataset):
     namespace = run_snippet(index, export_dir, dataset)
-    if "outputs" in namespace:
-        assert np.asarray(namespace["outputs"]).shape[0] == len(dataset[0])
+    # One output, or a dict of them (`model(images)` of a model that returns one).
+    for output in tf.nest.flatten(namespace.get("outputs", [])):
+        assert np.asarray(output).shape[0] == len(dataset[0])
 
 
 @pytest.mark.parametrize("index", snippet_indices(fine_tuning=True))
