@@ -1,4 +1,4 @@
-"""tf_keras (Keras 2), subclassed: layers in a list, a Dropout layer, an L2 regularizer."""
+"""tf_keras (Keras 2), subclassed: layers in a list, Dropout, L2 and activity regularizers."""
 
 import tensorflow as tf
 import tf_keras as keras
@@ -14,7 +14,10 @@ class Stack(keras.Model):
         super().__init__(**kwargs)
         l2 = keras.regularizers.L2(1e-4)
         self.stages = [
-            keras.layers.Conv2D(8, 3, strides=2, activation="relu", kernel_regularizer=l2),
+            keras.layers.Conv2D(
+                8, 3, strides=2, activation="relu", kernel_regularizer=l2,
+                activity_regularizer=keras.regularizers.L1(1e-5),
+            ),
             keras.layers.BatchNormalization(),
             keras.layers.GlobalAveragePooling2D(),
             keras.layers.Dropout(0.2),

@@ -39,7 +39,7 @@ from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 {%- endif %}
 from {{ cookiecutter.package_name }}.restore import restore
-from {{ cookiecutter.package_name }}.reusable import weight_penalties
+from {{ cookiecutter.package_name }}.reusable import activity_regularized, weight_penalties
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.verify import (
     differing_outputs,
@@ -96,6 +96,10 @@ def test_export_command_reports_the_verified_artifact(export_run, source_model):
     trainable = len(source_model.trainable_variables)
     assert f"variables:             {variables} ({trainable} trainable)" in report
     assert f"regularization losses: {len(weight_penalties(source_model))} (" in report
+    # Activity regularizers depend on the inputs: left out, and the report names their layers.
+    left_out = activity_regularized(source_model)
+    assert (f"of {', '.join(left_out)}\n" in report) == bool(left_out)
+    assert ("activity regularizers" in report) == bool(left_out)
     # The optimizer state (and any training head) stays in the checkpoint, and the report says so.
     assert f"restored:              {variables} variables of `model`" in report
     assert "not exported: " in report and "optimizer (" in report

@@ -1,4 +1,5 @@
-"""The module class traces the user's network once per `training` value, however it is saved.
+"""The module class traces the user's network once per `training` value, however it is saved,
+and exports the penalties of its weights as `regularization_losses`.
 
 Tracing is most of an export's cost for a real-size network (MobileNetV3Small:
 about 1.5 s per trace), and each trace is stored in the SavedModel. A stand-in
@@ -6,10 +7,28 @@ of the model contract counts the traces: the smallest model there is, with the
 input signature of this project's model.
 """
 
+{% if cookiecutter.__builder != "module" -%}
+{% if cookiecutter.__builder == "keras3" -%}
+import keras
+{% endif -%}
+import numpy as np
+{% endif -%}
 import tensorflow as tf
+{%- if cookiecutter.__builder == "tf_keras" %}
+import tf_keras as keras
+{%- endif %}
 
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
+{%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
+{%- else %}
+from {{ cookiecutter.package_name }}.reusable import (
+    ReusableModule,
+    activity_regularized,
+    save_reusable,
+)
+from {{ cookiecutter.package_name }}.verify import Expectations, verify_saved_model
+{%- endif %}
 
 from stand_in import StandIn
 
@@ -25,3 +44,33 @@ def test_network_is_traced_once_per_training_mode_and_never_by_the_save(tmp_path
     loaded = tf.saved_model.load(str(tmp_path))
     shape = [2, *(dim or 1 for dim in INPUT_SIGNATURE.shape[1:])]  # Any size, if it takes any.
     assert loaded(tf.zeros(shape, INPUT_SIGNATURE.dtype)).shape == [2, 1]
+{%- if cookiecutter.__builder != "module" %}
+
+
+def test_activity_regularizers_are_left_out_and_weight_penalties_exported(tmp_path):
+    # Keras' `losses` hold both kinds; an activity penalty depends on a call's inputs
+    # (in a functional model, a symbolic Tensor of its graph) and has no place in the
+    # interface, whose regularization losses take no arguments.
+    inputs = keras.Input([3])
+    dense = keras.layers.Dense(
+        2,
+        kernel_regularizer=keras.regularizers.L2(0.1),
+        activity_regularizer=keras.regularizers.L2(10.0),
+        name="regularized",
+    )
+    biased = keras.layers.Dense(2, bias_regularizer=keras.regularizers.L1(0.5))
+    model = keras.Model(inputs, {"logits": keras.Sequential([biased])(dense(inputs))})
+    biased.bias.assign([1.0, -2.0])
+
+    # As the export does: the traced inference call, then the expected losses.
+    expected = Expectations.of_model(model, np.ones([2, 3], np.float32), "logits")
+    assert len(model.losses) == 3  # Two weight penalties and the traced call's activity penalty.
+    module = ReusableModule(model, tf.TensorSpec([None, 3], tf.float32), "logits")
+    save_reusable(module, tmp_path)
+    report = verify_saved_model(tmp_path, expected)
+
+    kernel = dense.kernel.numpy()
+    expected_losses = [0.1 * np.sum(kernel**2), 0.5 * 3.0]  # In any order.
+    np.testing.assert_allclose(sorted(report.regularization_losses), sorted(expected_losses))
+    assert activity_regularized(model) == ["regularized"]
+{%- endif %}

@@ -49,6 +49,7 @@ from {{ cookiecutter.package_name }}.restore import Restored, RestoreError, rest
 from {{ cookiecutter.package_name }}.reusable import (
     OutputsError,
     ReusableModule,
+    activity_regularized,
     save_reusable,
 )
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
@@ -74,9 +75,15 @@ class Exported:
     report: Report
     archive: str = ""
     sha256: str = ""
+    activity_regularized: tuple = ()  # Layers whose activity regularizer was left out.
 
     def __str__(self):
         lines = [str(self.restored), str(self.report)]
+        if self.activity_regularized:
+            lines.append(
+                "not exported:          activity regularizers (they depend on each call's "
+                f"inputs) of {', '.join(self.activity_regularized)}"
+            )
         if self.archive:
             lines.append(f"package:               {self.archive} (sha256 {self.sha256})")
         return "\n".join(lines)
@@ -164,7 +171,11 @@ def export_saved_model(
         raise ExportError(str(error)) from None
     except PermissionError as error:
         raise ExportError(f"cannot write in {parent}: {error.strerror}") from None
-    exported = Exported(restored, dataclasses.replace(report, path=str(published)))
+    exported = Exported(
+        restored,
+        dataclasses.replace(report, path=str(published)),
+        activity_regularized=tuple(activity_regularized(model)),
+    )
     if pack:
         archive = _archive_of(published)
         try:

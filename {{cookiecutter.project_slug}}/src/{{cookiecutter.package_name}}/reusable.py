@@ -7,9 +7,9 @@ around any model that
   bool `training` and float hyperparameters that may also be Tensors, and
   returns a Tensor or a dict of Tensors,
 - has `variables` and `trainable_variables`,
-- may have `losses`: its weight-regularization losses, recomputed from the
-  current variable values on every access (Keras 3 and tf_keras models do
-  this for weight regularizers; the low-level example does it by hand).
+- may have weight penalties, recomputed from the current variable values on
+  every access: Keras weight regularizers, or a `tf.Module`'s `losses` (the
+  low-level example computes them by hand); see `weight_penalties`.
 
 Why a hand-written `tf.train.Checkpoint` rather than Keras' own saving: with
 TensorFlow 2.21, `tf.keras` is Keras 3, whose `model.save` and `model.export`
@@ -35,7 +35,8 @@ files they are initialized from are copied into the SavedModel's `assets/`.
 
 Activity regularizers and `add_loss` terms depend on the inputs of one call,
 not on the weights alone; the interface has no place for them and they are not
-exported.
+exported (the export report names the layers whose activity regularizer is
+left out).
 """
 
 import itertools
@@ -43,7 +44,7 @@ import itertools
 import keras
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.checkpoint import trackables
+from {{ cookiecutter.package_name }}.checkpoint import keras_objects, trackables
 
 
 class OutputsError(ValueError):
@@ -166,8 +167,33 @@ def as_dict(outputs, output_key):
 
 
 def weight_penalties(model):
-    """The model's weight-regularization losses: its `losses`, none if it has no such attribute."""
+    """The model's weight-regularization losses: computed from its weights alone.
+
+    What `regularization_losses` exports. Keras' `losses` also hold each layer's
+    activity-regularizer and `add_loss` terms of the last call, which depend on
+    its inputs (in a functional model, symbolic Tensors of the graph it was
+    built from), so for Keras models the weight penalties are taken apart:
+
+    - Keras 3: each trainable weight's `regularizer` applied to it, as Keras'
+      own `Layer._get_regularization_losses` does;
+    - tf_keras: each layer's zero-argument losses, where `add_weight` puts a
+      weight's regularizer (`add_loss` of a callable puts one there too);
+    - any other model (a `tf.Module`): its `losses`, none without that attribute.
+    """
+    if isinstance(model, keras.Layer):
+        return [w.regularizer(w) for w in model.trainable_weights if w.regularizer is not None]
+    if hasattr(model, "_callable_losses"):
+        layers = [model, *model.submodules]
+        return [loss() for layer in layers for loss in getattr(layer, "_callable_losses", [])]
     return list(getattr(model, "losses", []))
+
+
+def activity_regularized(model):
+    """Names of the model's layers with an activity regularizer, which the export leaves out."""
+    objects = [*keras_objects(model), *trackables(model)]  # Keras 3's, then the others.
+    return sorted({
+        obj.name for obj in objects if getattr(obj, "activity_regularizer", None) is not None
+    })
 
 
 def tf_variable(variable):
