@@ -4,7 +4,12 @@ import pytest
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
-from {{ cookiecutter.package_name }}.scan import main, scan_saved_model
+from {{ cookiecutter.package_name }}.scan import (
+    MODEL_OPS,
+    SAVER_OPS,
+    main,
+    scan_saved_model,
+)
 
 
 class Tampered(tf.Module):
@@ -85,3 +90,10 @@ def test_our_export_is_clean_and_the_command_says_so(export_dir, capsys):
         main(["scan", str(export_dir)])
     assert exit_status.value.code == 0
     assert capsys.readouterr().out == f"{export_dir}: clean (every op is on the allowlist)\n"
+
+
+def test_the_allowlist_names_ops_tensorflow_has():
+    # A misspelt name would allow nothing, and the op it meant would be refused.
+    unknown = sorted(op for op in SAVER_OPS if not hasattr(tf.raw_ops, op))
+    assert not unknown
+    assert MODEL_OPS < SAVER_OPS
