@@ -4,15 +4,12 @@ One section per consumer: tf.saved_model.load / hub.load, hub.KerasLayer in
 tf_keras, Keras 3's TFSMLayer, the serving_default signature through the real
 saved_model_cli, and TFLite.
 """
-{% if cookiecutter.__inputs == "text" %}
+
 import contextlib
 import io
-{%- endif %}
 import itertools
 from pathlib import Path
-{%- if cookiecutter.__inputs == "text" %}
 import re
-{%- endif %}
 import subprocess
 import sys
 
@@ -299,11 +296,16 @@ def tflite_converter(export_dir):
     return tf.lite.TFLiteConverter.from_saved_model(
         str(export_dir), signature_keys=["serving_default"]
     )
-{% if cookiecutter.__inputs == "text" %}
+
 
 @pytest.fixture(scope="module")
-def tflite_flex(export_dir):
-    """(flatbuffer, the TensorFlow ops it runs as Flex ops), converted as the model doc says."""
+def tflite(export_dir):
+    """(flatbuffer, the TensorFlow ops it runs as Flex ops).
+
+    Converted with TFLite's builtin kernels and, for the ops they cannot run,
+    TensorFlow's own (SELECT_TF_OPS): a model that needs none gets the same
+    flatbuffer as from the builtins alone.
+    """
     converter = tflite_converter(export_dir)
     converter.target_spec.supported_ops = [
         tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,
@@ -315,38 +317,37 @@ def tflite_flex(export_dir):
     return flatbuffer, sorted(set(re.findall(r"Flex(\w+)", analysis.getvalue())))
 
 
-def test_tflite_builtins_alone_refuse_what_runs_as_flex(export_dir, tflite_flex):
-    _, flex_ops = tflite_flex
+def test_tflite_conversion_matches_source_model(export_dir, tflite, source_model, inputs):
+    flatbuffer, flex_ops = tflite
+    interpreter = tf.lite.Interpreter(model_content=flatbuffer)
+
+    def run():
+        return interpreter.get_signature_runner("serving_default")(**{INPUT_SIGNATURE.name: inputs})
+{%- if cookiecutter.__inputs == "text" %}
     # Text to ids needs TensorFlow's string kernels. Whatever else the network needs
     # (a recurrent layer's tensor lists) runs as Flex ops too.
     string_ops = ("String", "Ragged", "Regex", "StaticRegex", "LookupTable")
     assert any(op.startswith(string_ops) for op in flex_ops), flex_ops
-    with pytest.raises(Exception) as refused:  # TFLite's ConverterError has no public name.
-        tflite_converter(export_dir).convert()
-    named = [op for op in flex_ops if op in str(refused.value)]
-    assert named, f"the refusal names none of {flex_ops}: {str(refused.value)[:300]}"
-
-
-def test_tflite_flex_model_needs_the_flex_delegate(tflite_flex, inputs):
-    # Running it needs a TFLite runtime with the Flex delegate linked in (on
-    # Android, the tensorflow-lite-select-tf-ops package). The interpreter of the
-    # tensorflow wheel has none; when it gains one, compare outputs here.
-    flatbuffer, _ = tflite_flex
-    interpreter = tf.lite.Interpreter(model_content=flatbuffer)
-    with pytest.raises(RuntimeError, match="Flex delegate"):
-        interpreter.get_signature_runner("serving_default")(**{INPUT_SIGNATURE.name: inputs})
-{%- else %}
-
-def test_tflite_conversion_matches_source_model(export_dir, source_model, inputs):
-    interpreter = tf.lite.Interpreter(model_content=tflite_converter(export_dir).convert())
-    run = interpreter.get_signature_runner("serving_default")
-    outputs = run(**{INPUT_SIGNATURE.name: inputs})
+{%- endif %}
+    if flex_ops:
+        # The ops TFLite has no builtin kernel for: the builtins alone refuse the model,
+        # naming them (the model doc's TFLite example must enable SELECT_TF_OPS).
+        with pytest.raises(Exception) as refused:  # TFLite's ConverterError has no public name.
+            tflite_converter(export_dir).convert()
+        named = [op for op in flex_ops if op in str(refused.value)]
+        assert named, f"the refusal names none of {flex_ops}: {str(refused.value)[:300]}"
+        # Running it needs a TFLite runtime with the Flex delegate linked in (on
+        # Android, the tensorflow-lite-select-tf-ops package). The interpreter of the
+        # tensorflow wheel has none; when it gains one, compare outputs here.
+        with pytest.raises(RuntimeError, match="Flex delegate"):
+            run()
+        return
+    outputs = run()
     expected = as_dict(inference_outputs(source_model, inputs), OUTPUT_KEY)
     assert sorted(outputs) == sorted(expected)
     for name, value in outputs.items():
         assert np.isfinite(value).all()
         np.testing.assert_allclose(value, expected[name], rtol=0, atol=1e-5, err_msg=name)
-{%- endif %}
 
 
 # --- Hyperparameters consumers can set ----------------------------------------------------------

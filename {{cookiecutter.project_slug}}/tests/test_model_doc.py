@@ -145,7 +145,18 @@ def run_snippet(index, export_dir, dataset):
     inputs, labels = dataset
     code = example_snippets()[index].replace("path/to/saved_model", str(export_dir))
     namespace = {INPUTS_NAME: inputs, "labels": labels}
-    exec(compile(code, f"{MODEL_DOC.name} example {index + 1}", "exec"), namespace)
+    try:
+        exec(compile(code, f"{MODEL_DOC.name} example {index + 1}", "exec"), namespace)
+    except Exception as error:  # TFLite's ConverterError has no public name.
+        missing = sorted(set(re.findall(r"'tf\.(\w+)' op is neither a custom op", str(error))))
+        if not missing:
+            raise
+        pytest.fail(
+            f"example {index + 1} converts with TFLite's builtin kernels, which cannot run "
+            f"{', '.join(missing)}: enable TensorFlow ops, converter.target_spec.supported_ops "
+            "= [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS] (README)",
+            pytrace=False,
+        )
     return namespace
 
 
