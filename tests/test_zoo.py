@@ -57,7 +57,13 @@ class Member:
 MEMBERS = [
     Member(
         "keras3_functional_dropout.py", "keras_full", "keras3", "image-classification",
-        doc={**NO_DROPOUT_ARGUMENT, "`[batch, 32, 32, 3]`": "`[batch, None, None, 3]`"},
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            "`[batch, 32, 32, 3]`": "`[batch, None, None, 3]`",
+            'returns `{"logits": ...}`.': 'returns `{"features": ..., "logits": ...}`; '
+            '`"features"` (`[batch, 8]`) are the logits\' inputs.',
+            "trainable=True),": 'trainable=True, output_key="logits"),',
+        },
     ),
     Member("keras3_subclassed_lists.py", "keras_full", "keras3", "image-classification"),
     Member("keras3_vision_transformer.py", "keras_full", "keras3", "image-classification"),

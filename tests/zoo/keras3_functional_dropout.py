@@ -1,8 +1,10 @@
 """Keras 3, functional, any image size: GELU, batch norm, plain `Dropout`; no regularizer.
 
-No hyperparameters. Height and width are None in its input signature, as in TF
-Hub image models that take any size: the project's data and tests feed it the
-size the project was made with.
+It returns a dict, its logits and the features under them: training and the
+doc's `hub.KerasLayer` examples use the `OUTPUT_KEY` entry. No hyperparameters.
+Height and width are None in its input signature, as in TF Hub image models
+that take any size: the project's data and tests feed it the size the project
+was made with.
 """
 
 import keras
@@ -19,8 +21,11 @@ def build_model():
     x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="gelu")(images)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    x = keras.layers.Dropout(0.3)(x)
-    return keras.Model(images, keras.layers.Dense(NUM_CLASSES)(x), name="functional_dropout")
+    features = keras.layers.Dropout(0.3)(x)
+    logits = keras.layers.Dense(NUM_CLASSES)(features)
+    return keras.Model(
+        images, {"logits": logits, "features": features}, name="functional_dropout"
+    )
 
 
 def build_training_model(model):

@@ -102,13 +102,18 @@ def shape_text(shape):
     return "`[" + ", ".join(str(dim) for dim in ["batch", *shape[1:]]) + "]`"
 
 
-def test_inputs_and_outputs_match_the_model(model_doc, export_dir):
+@pytest.fixture(scope="module")
+def loaded(export_dir):
+    return tf.saved_model.load(str(export_dir))
+
+
+def test_inputs_and_outputs_match_the_model(model_doc, loaded):
     _, _, _, body = model_doc
     section = body.split("## Inputs and outputs", 1)[1].split("\n## ", 1)[0]
     assert shape_text(INPUT_SIGNATURE.shape) in section
     assert INPUT_SIGNATURE.dtype.name in section
     assert f"takes `{INPUT_SIGNATURE.name}`" in section
-    signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
+    signature = loaded.signatures["serving_default"]
     assert OUTPUT_KEY in signature.structured_outputs
     for name, output in signature.structured_outputs.items():
         assert shape_text(output.shape) in section, name
@@ -131,6 +136,23 @@ def test_every_consumer_has_an_example():
     for consumer in ("hub.load", "hub.KerasLayer", "keras.layers.TFSMLayer", "TFLiteConverter"):
         assert consumer in code
     assert FINE_TUNING in code, "no example fine-tunes: show hub.KerasLayer(..., trainable=True)"
+
+
+def test_keras_layer_examples_pick_an_output_exactly_when_the_model_returns_a_dict(loaded):
+    # hub.KerasLayer returns what __call__ does: a dict, unless given output_key, which
+    # it refuses for a single Tensor.
+    outputs = loaded.__call__.concrete_functions[0].structured_outputs
+    calls = re.findall(r"hub\.KerasLayer\(([^()]*)\)", "\n".join(example_snippets()))
+    assert calls, "no hub.KerasLayer(...) call in the examples"
+    if isinstance(outputs, dict):
+        assert all("output_key=" in call for call in calls), (
+            f"the model returns a dict ({', '.join(sorted(outputs))}): pass hub.KerasLayer "
+            f'output_key="{OUTPUT_KEY}" (or another of them) in the examples'
+        )
+    else:
+        assert not any("output_key=" in call for call in calls), (
+            "the model returns one Tensor: hub.KerasLayer takes no output_key"
+        )
 
 
 def snippet_indices(fine_tuning):

@@ -45,7 +45,11 @@ from {{ cookiecutter.package_name }}.model import (
 )
 from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
 {%- else %}
-from {{ cookiecutter.package_name }}.model import build_model, build_training_model
+from {{ cookiecutter.package_name }}.model import (
+    OUTPUT_KEY,
+    build_model,
+    build_training_model,
+)
 {%- endif %}
 
 
@@ -129,9 +133,26 @@ def make_optimizer(learning_rate):
     return keras.optimizers.Adam(learning_rate)
 
 
+class OutputKeyEntry(keras.Model):
+    """A model that returns a dict, as Keras' `fit` trains it: on its OUTPUT_KEY entry.
+
+    The model contract; `fit` with one loss takes a single output. The wrapped
+    model's variables and losses are this one's, and nothing of it is saved.
+    """
+
+    def __init__(self, model, **kwargs):
+        super().__init__(**kwargs)
+        self.wrapped = model
+
+    def call(self, inputs, training=False):
+        return self.wrapped(inputs, training=training)[OUTPUT_KEY]
+
+
 def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size, run_eagerly):
     """Keras `fit`; the regularization losses join the loss by themselves."""
     with strategy.scope():  # Keras builds its training state in the model's strategy.
+        if isinstance(training_model(tf.constant(inputs[:1])), dict):
+            training_model = OutputKeyEntry(training_model)
         training_model.compile(
             optimizer=optimizer,
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
