@@ -1,7 +1,10 @@
 """Keras 3 piece: a Normalization adapted in training, augmentation, a nested Sequential backbone.
 
 The normalization's statistics exist only in the checkpoint: `build_model()`
-builds it unadapted, as a model rebuilt for export is.
+builds it unadapted, as a model rebuilt for export is. The backbone's stem
+(convolution and batch norm) is frozen, as transfer learning freezes a
+pretrained part: its weights are variables but not trainable ones, and its
+batch norm normalizes with its moving statistics even in training.
 """
 
 import keras
@@ -17,8 +20,14 @@ def build_model():
     augment = keras.Sequential(
         [keras.layers.RandomFlip("horizontal"), keras.layers.GaussianNoise(0.05)], name="augment"
     )
+    stem = keras.Sequential([
+        keras.layers.Conv2D(8, 3, padding="same", use_bias=False),
+        keras.layers.BatchNormalization(),
+        keras.layers.ReLU(),
+    ], name="stem")
+    stem.trainable = False
     backbone = keras.Sequential([
-        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+        stem,
         keras.layers.MaxPooling2D(),
         keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
         keras.layers.GlobalAveragePooling2D(),

@@ -21,8 +21,12 @@ def as_keras_layer_lists(model):
 
 
 def training_moves_non_trainable_state(model, inputs):
-    """Whether a training-mode call changes variables nothing trains (batch-norm statistics)."""
-    frozen = [variable for variable in model.variables if not variable.trainable]
+    """Whether a training-mode call changes variables nothing trains (batch-norm statistics).
+
+    Those are the variables outside `trainable_variables`: a frozen Keras 3 layer's
+    weights keep `trainable=True` as variables, but its `trainable_variables` leave them out.
+    """
+    _, frozen = as_keras_layer_lists(model)
     before = variable_values(frozen)
     model(inputs, training=True)
     return any(changed(before, frozen))
