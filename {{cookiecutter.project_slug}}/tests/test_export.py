@@ -38,7 +38,7 @@ from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 {%- else %}
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 {%- endif %}
-from {{ cookiecutter.package_name }}.restore import restore
+from {{ cookiecutter.package_name }}.restore import RestoreError, restore
 from {{ cookiecutter.package_name }}.reusable import activity_regularized, weight_penalties
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
 from {{ cookiecutter.package_name }}.verify import (
@@ -202,6 +202,20 @@ def test_restored_layers_compute_with_the_restored_statistics(tmp_path):
     model = build()
     restore(model, tmp_path)
     np.testing.assert_allclose(model(data[:4]), adapted(data[:4]), rtol=1e-6)
+
+
+def test_a_model_that_builds_in_its_first_call_is_refused(tmp_path):
+    # Restored before its first call, it has no variables yet: they would be created
+    # by the export's trace, initialized, while the checkpoint's weights went unused.
+    def build():
+        return keras.Sequential([keras.layers.Dense(2)])  # No Input: its call builds it.
+
+    trained = build()
+    trained(np.ones([1, 3], np.float32))
+    model_checkpoint(model=trained).save(str(tmp_path / "ckpt"))
+    # Keras 3 lists no variables, tf_keras refuses to list any.
+    with pytest.raises(RestoreError, match=r": build every variable in build_model\(\)"):
+        restore(build(), tmp_path)
 
 
 class ListOutputs(StandIn):

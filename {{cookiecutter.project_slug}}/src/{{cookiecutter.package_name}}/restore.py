@@ -9,9 +9,10 @@
 - a file that Keras' own saving wrote: `.keras` or `.weights.h5` (Keras 3),
   `.h5` (tf_keras), read with the model's `load_weights`.
 
-Strict: a missing source, or one that lacks any variable of the model, is an
-error that names what did not match; the model is never exported with
-freshly initialized weights. Keras weight files hold no seed-generator (RNG)
+Strict: a missing source, one that lacks any variable of the model, or a
+checkpoint with weights the model has no variable for, is an error that names
+what did not match; the model is never exported with freshly initialized
+weights. Keras weight files hold no seed-generator (RNG)
 state; `Restored` names those variables, which keep their initial state.
 
 Then each layer recomputes what it derives from its restored variables, as
@@ -40,6 +41,10 @@ from {{ cookiecutter.package_name }}.checkpoint import (
 from {{ cookiecutter.package_name }}.reusable import tf_variable
 
 KERAS_FILES = (".keras", ".weights.h5", ".h5")
+BUILD_EVERY_VARIABLE = (
+    "build every variable in build_model() (call a subclassed model once on a batch, or "
+    "build it from keras.Input)"
+)
 
 
 class RestoreError(Exception):
@@ -69,6 +74,10 @@ class Restored:
 def restore(model, source):
     """Restores every variable of `model` from `source` (see the module docstring)."""
     source = str(source)
+    try:
+        model.variables  # noqa: B018 (tf_keras raises for a model its first call has not built)
+    except ValueError:
+        raise RestoreError(f"the model has no variables yet: {BUILD_EVERY_VARIABLE}") from None
     untracked = _untracked_variables(model)
     if untracked:
         raise RestoreError(
@@ -110,9 +119,21 @@ def restore(model, source):
             "or train again"
         ) from None
     status.expect_partial()
-    _finalize_state(model)
     keys = _keys_by_root_child(path)
     exported = keys.pop("model", set())
+    # Every variable of the model found its value; no value of `model` may be left
+    # over either. Left over, it belongs to a variable the model lacks: another
+    # architecture, or one a lazily built model creates in its first call, which
+    # would then be exported as initialized.
+    weights = sum(key.endswith("/.ATTRIBUTES/VARIABLE_VALUE") for key in exported)
+    variables = len(_checkpointed_variables(model))
+    if weights > variables:
+        raise RestoreError(
+            f"checkpoint {path} holds {weights} weights of `model`, the model has "
+            f"{variables} variables: {BUILD_EVERY_VARIABLE}, or restore the checkpoint of "
+            "this architecture"
+        )
+    _finalize_state(model)
     keys.pop("save_counter", None)
     # Each value left behind is counted once; the optimizer, which also lists the
     # weights it updates, last.
@@ -269,6 +290,12 @@ def _untracked_variables(model):
         if isinstance(tf_variable(variable), tf.Variable)
         and id(variable) not in reachable and id(tf_variable(variable)) not in reachable
     ]
+
+
+def _checkpointed_variables(model):
+    """The distinct `tf.Variable`s a checkpoint of `model` holds."""
+    variables = (tf_variable(trackable) for trackable in trackables(model))
+    return {id(variable): variable for variable in variables if isinstance(variable, tf.Variable)}
 
 
 def _unrestored(model, path):
