@@ -3,6 +3,7 @@
 import pytest
 import tensorflow as tf
 
+from {{ cookiecutter.package_name }}.export import ExportError, save_verified
 from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
 from {{ cookiecutter.package_name }}.scan import (
     MODEL_OPS,
@@ -10,6 +11,9 @@ from {{ cookiecutter.package_name }}.scan import (
     main,
     scan_saved_model,
 )
+from {{ cookiecutter.package_name }}.verify import verify_saved_model
+
+from stand_in import StandIn
 
 
 class Tampered(tf.Module):
@@ -97,3 +101,19 @@ def test_the_allowlist_names_ops_tensorflow_has():
     unknown = sorted(op for op in SAVER_OPS if not hasattr(tf.raw_ops, op))
     assert not unknown
     assert MODEL_OPS < SAVER_OPS
+
+
+class Uncommon(StandIn):
+    """A model with an op that computes but is not on the allowlist (yet)."""
+
+    def __call__(self, inputs, training=False, **hyperparameters):
+        output = super().__call__(inputs, training, **hyperparameters)
+        return output + tf.reduce_sum(tf.raw_ops.Empty(shape=[1], dtype=tf.float32, init=True))
+
+
+def test_export_refusal_of_an_unlisted_op_says_where_to_list_it(tmp_path):
+    with pytest.raises(ExportError) as refused:
+        save_verified(Uncommon(), tmp_path, verify=verify_saved_model)
+    message = str(refused.value)
+    assert message.startswith("unsafe op in the SavedModel: Empty (is not on the allowlist)")
+    assert message.endswith("; if it only computes, add it to scan.MODEL_OPS")

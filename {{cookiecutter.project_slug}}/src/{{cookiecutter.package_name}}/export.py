@@ -52,7 +52,7 @@ from {{ cookiecutter.package_name }}.reusable import (
     activity_regularized,
     save_reusable,
 )
-from {{ cookiecutter.package_name }}.scan import scan_saved_model
+from {{ cookiecutter.package_name }}.scan import REASONS, scan_saved_model
 from {{ cookiecutter.package_name }}.staging import (
     TargetTakenError,
     is_taken,
@@ -217,7 +217,11 @@ def save_verified(model, path, verify=None):
             raise ExportError(f"writing the SavedModel to {path} failed: {reason}") from None
         findings = scan_saved_model(path)
         if findings:
-            raise ExportError(f"unsafe op in the SavedModel: {findings[0]}")
+            finding = findings[0]
+            message = f"unsafe op in the SavedModel: {finding}"
+            if finding.op not in REASONS:  # Unlisted, it may be as harmless as a matmul.
+                message += "; if it only computes, add it to scan.MODEL_OPS"
+            raise ExportError(message)
         try:
             return verify(path, expected)
         except VerificationError as error:
