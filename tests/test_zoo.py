@@ -67,7 +67,14 @@ MEMBERS = [
     ),
     Member("keras3_subclassed_lists.py", "keras_full", "keras3", "image-classification"),
     Member("keras3_vision_transformer.py", "keras_full", "keras3", "image-classification"),
-    Member("keras3_text_vectorization.py", "keras_full", "keras3", "text-classification"),
+    Member(
+        "keras3_text_vectorization.py", "keras_full", "keras3", "text-classification",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            "`[batch]`, one text per example": "`[batch, 1]`, one text per row",
+            "tf_keras.Input([], dtype=tf.string)": "tf_keras.Input([1], dtype=tf.string)",
+        },
+    ),
     Member(
         "keras3_mobilenet_piece.py", "keras_piece", "keras3", "image-feature-vector",
         doc={**NO_DROPOUT_ARGUMENT, "`[batch, 64]`": "`[batch, 432]`"},

@@ -155,6 +155,18 @@ def test_keras_layer_examples_pick_an_output_exactly_when_the_model_returns_a_di
         )
 
 
+def test_keras_inputs_of_the_examples_have_the_models_input_shape():
+    inputs = re.findall(r"\.Input\(\s*[\[(]([^\])]*)[\])]", "\n".join(example_snippets()))
+    assert inputs, "no example builds a Keras model on an Input"
+    expected = INPUT_SIGNATURE.shape[1:]
+    for dims in inputs:
+        shape = [None if dim == "None" else int(dim) for dim in re.findall(r"\w+", dims)]
+        assert tf.TensorShape(shape).is_compatible_with(expected), (
+            f"an example's Input({dims.strip() or '[]'}) does not take the model's inputs: "
+            f"shape {expected.as_list()} without the batch dimension"
+        )
+
+
 def snippet_indices(fine_tuning):
     return [
         index for index, code in enumerate(example_snippets())
