@@ -1,5 +1,6 @@
 """The module class traces the user's network once per `training` value, however it is saved,
-and exports the penalties of its weights as `regularization_losses`.
+serves hyperparameter defaults as floats, and exports only weight penalties as
+`regularization_losses`.
 
 Tracing is most of an export's cost for a real-size network (MobileNetV3Small:
 about 1.5 s per trace), and each trace is stored in the SavedModel. A stand-in
@@ -13,20 +14,22 @@ import keras
 {% endif -%}
 import numpy as np
 {% endif -%}
+import pytest
 import tensorflow as tf
 {%- if cookiecutter.__builder == "tf_keras" %}
 import tf_keras as keras
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
-{%- if cookiecutter.__builder == "module" %}
-from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
-{%- else %}
 from {{ cookiecutter.package_name }}.reusable import (
+    HyperparametersError,
     ReusableModule,
+{%- if cookiecutter.__builder != "module" %}
     activity_regularized,
+{%- endif %}
     save_reusable,
 )
+{%- if cookiecutter.__builder != "module" %}
 from {{ cookiecutter.package_name }}.verify import Expectations, verify_saved_model
 {%- endif %}
 
@@ -44,6 +47,16 @@ def test_network_is_traced_once_per_training_mode_and_never_by_the_save(tmp_path
     loaded = tf.saved_model.load(str(tmp_path))
     shape = [2, *(dim or 1 for dim in INPUT_SIGNATURE.shape[1:])]  # Any size, if it takes any.
     assert loaded(tf.zeros(shape, INPUT_SIGNATURE.dtype)).shape == [2, 1]
+
+
+def test_hyperparameter_defaults_are_numbers_and_serve_as_floats():
+    # Written as `1`, a default is the float 1.0 consumers may override.
+    module = ReusableModule(StandIn(), INPUT_SIGNATURE, OUTPUT_KEY, {"temperature": 1})
+    shape = [2, *(dim or 1 for dim in INPUT_SIGNATURE.shape[1:])]
+    inputs = tf.zeros(shape, INPUT_SIGNATURE.dtype)
+    assert module(inputs).shape == module(inputs, temperature=0.5).shape == [2, 1]
+    with pytest.raises(HyperparametersError, match=r"HYPERPARAMETERS\['mode'\] is 'fast'; "):
+        ReusableModule(StandIn(), INPUT_SIGNATURE, OUTPUT_KEY, {"mode": "fast"})
 {%- if cookiecutter.__builder != "module" %}
 
 

@@ -47,6 +47,7 @@ from {{ cookiecutter.package_name }}.model import (
 from {{ cookiecutter.package_name }}.pack import PackError, pack_saved_model
 from {{ cookiecutter.package_name }}.restore import Restored, RestoreError, restore
 from {{ cookiecutter.package_name }}.reusable import (
+    HyperparametersError,
     OutputsError,
     ReusableModule,
     activity_regularized,
@@ -207,7 +208,7 @@ def save_verified(model, path, verify=None):
         expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
         try:
             module = reusable_module(model)
-        except OutputsError as error:
+        except (OutputsError, HyperparametersError) as error:
             raise ExportError(str(error)) from None
         try:
             save_reusable(module, path)

@@ -40,6 +40,7 @@ left out).
 """
 
 import itertools
+import numbers
 
 import keras
 import tensorflow as tf
@@ -49,6 +50,10 @@ from {{ cookiecutter.package_name }}.checkpoint import keras_objects, trackables
 
 class OutputsError(ValueError):
     """The model returns what a serving signature cannot: neither a Tensor nor a dict of them."""
+
+
+class HyperparametersError(ValueError):
+    """A hyperparameter's default is not a number, which consumers could set as a float."""
 
 
 class ReusableModule(tf.train.Checkpoint):
@@ -82,7 +87,7 @@ class ReusableModule(tf.train.Checkpoint):
             trackable for trackable in trackables(model)
             if isinstance(trackable, tf.saved_model.experimental.TrackableResource)
         ]
-        defaults = dict(hyperparameters or {})
+        defaults = _float_defaults(hyperparameters or {})
         specs = {name: tf.TensorSpec([], tf.float32, name=name) for name in defaults}
 
         # The network is traced once per `training` value, with every hyperparameter
@@ -136,6 +141,17 @@ class ReusableModule(tf.train.Checkpoint):
     def __call__(self, inputs, training=False, **hyperparameters):
         """In memory, calls the traced `__call__` function that the SavedModel stores."""
         return self.__dict__["__call__"](inputs, training, **hyperparameters)
+
+
+def _float_defaults(hyperparameters):
+    """`{name: default}` as floats: consumers pass float32 scalars, `1` means `1.0`."""
+    for name, value in hyperparameters.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise HyperparametersError(
+                f"HYPERPARAMETERS[{name!r}] is {value!r}; a hyperparameter consumers set is a "
+                "float: give its default as a number (other settings belong in build_model())"
+            )
+    return {name: float(value) for name, value in hyperparameters.items()}
 
 
 def _check_outputs(outputs):
