@@ -36,6 +36,12 @@ from {{ cookiecutter.package_name }}.verify import Expectations, verify_saved_mo
 from stand_in import StandIn
 
 
+def zeros_batch(size=2):
+    """A batch of this project's inputs; of size 1 where the model takes any size."""
+    shape = [size, *(dim or 1 for dim in INPUT_SIGNATURE.shape[1:])]
+    return tf.zeros(shape, INPUT_SIGNATURE.dtype)
+
+
 def test_network_is_traced_once_per_training_mode_and_never_by_the_save(tmp_path):
     model = StandIn()
     module = ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY)
@@ -45,15 +51,13 @@ def test_network_is_traced_once_per_training_mode_and_never_by_the_save(tmp_path
     save_reusable(module, tmp_path)
     assert sorted(model.modes) == [False, True]
     loaded = tf.saved_model.load(str(tmp_path))
-    shape = [2, *(dim or 1 for dim in INPUT_SIGNATURE.shape[1:])]  # Any size, if it takes any.
-    assert loaded(tf.zeros(shape, INPUT_SIGNATURE.dtype)).shape == [2, 1]
+    assert loaded(zeros_batch()).shape == [2, 1]
 
 
 def test_hyperparameter_defaults_are_numbers_and_serve_as_floats():
     # Written as `1`, a default is the float 1.0 consumers may override.
     module = ReusableModule(StandIn(), INPUT_SIGNATURE, OUTPUT_KEY, {"temperature": 1})
-    shape = [2, *(dim or 1 for dim in INPUT_SIGNATURE.shape[1:])]
-    inputs = tf.zeros(shape, INPUT_SIGNATURE.dtype)
+    inputs = zeros_batch()
     assert module(inputs).shape == module(inputs, temperature=0.5).shape == [2, 1]
     with pytest.raises(HyperparametersError, match=r"HYPERPARAMETERS\['mode'\] is 'fast'; "):
         ReusableModule(StandIn(), INPUT_SIGNATURE, OUTPUT_KEY, {"mode": "fast"})
