@@ -12,8 +12,8 @@
 Strict: a missing source, one that lacks any variable of the model, or a
 checkpoint with weights the model has no variable for, is an error that names
 what did not match; the model is never exported with freshly initialized
-weights. Keras weight files hold no seed-generator (RNG)
-state; `Restored` names those variables, which keep their initial state.
+weights. Keras weight files hold no seed-generator (RNG) state; `Restored`
+names those variables, which keep their initial state.
 
 Then each layer recomputes what it derives from its restored variables, as
 Keras' own loading has it do (`finalize_state`): an adapted `Normalization`
