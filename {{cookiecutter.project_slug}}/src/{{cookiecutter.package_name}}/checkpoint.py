@@ -41,6 +41,15 @@ def keras_objects(model):
     return [trackable._obj for trackable in trackables(model) if isinstance(trackable, _KerasView)]
 
 
+def layers(model):
+    """The Keras 3 objects (`keras_objects`) and `tf.Module`s (tf_keras layers) of `model`.
+
+    `model` itself included, each once.
+    """
+    modules = [model, *model.submodules] if isinstance(model, tf.Module) else []
+    return list({id(obj): obj for obj in [*keras_objects(model), *modules]}.values())
+
+
 def rng_states(model):
     """The variables of `model` that are seed-generator (RNG) state rather than weights."""
     return [

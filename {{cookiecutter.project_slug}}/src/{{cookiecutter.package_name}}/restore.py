@@ -34,6 +34,7 @@ from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from {{ cookiecutter.package_name }}.checkpoint import (
     keras_objects,
+    layers,
     model_checkpoint,
     rng_states,
     trackables,
@@ -179,15 +180,9 @@ def _finalize_state(model):
     weights); without it, the layer would go on computing with the statistics it
     was built with (zeros and ones), and the export and its verification with it.
     """
-    for layer in _layers(model):
+    for layer in layers(model):
         if hasattr(layer, "finalize_state") and getattr(layer, "weights", None):
             layer.finalize_state()
-
-
-def _layers(model):
-    """The Keras 3 objects (`keras_objects`) and tf_keras layers of `model`, once each."""
-    submodules = model.submodules if isinstance(model, tf.Module) else ()
-    return list({id(layer): layer for layer in [*keras_objects(model), *submodules]}.values())
 
 
 def _missing_keras_entries(model, path):
@@ -264,7 +259,7 @@ def _layers_without_vocabulary(model):
     tf_keras one stays empty after a restore, and its table uninitialized).
     """
     return [
-        layer.name for layer in _layers(model)
+        layer.name for layer in layers(model)
         if hasattr(layer, "get_vocabulary")
         and not layer.get_vocabulary(include_special_tokens=False)
     ]

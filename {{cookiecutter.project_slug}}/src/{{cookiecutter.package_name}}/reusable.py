@@ -45,7 +45,7 @@ import numbers
 import keras
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.checkpoint import keras_objects, trackables
+from {{ cookiecutter.package_name }}.checkpoint import layers, trackables
 
 
 class OutputsError(ValueError):
@@ -199,16 +199,16 @@ def weight_penalties(model):
     if isinstance(model, keras.Layer):
         return [w.regularizer(w) for w in model.trainable_weights if w.regularizer is not None]
     if hasattr(model, "_callable_losses"):
-        layers = [model, *model.submodules]
-        return [loss() for layer in layers for loss in getattr(layer, "_callable_losses", [])]
+        callables = (getattr(layer, "_callable_losses", []) for layer in layers(model))
+        return [loss() for losses in callables for loss in losses]
     return list(getattr(model, "losses", []))
 
 
 def activity_regularized(model):
     """Names of the model's layers with an activity regularizer, which the export leaves out."""
-    objects = [*keras_objects(model), *trackables(model)]  # Keras 3's, then the others.
     return sorted({
-        obj.name for obj in objects if getattr(obj, "activity_regularizer", None) is not None
+        layer.name for layer in layers(model)
+        if getattr(layer, "activity_regularizer", None) is not None
     })
 
 
