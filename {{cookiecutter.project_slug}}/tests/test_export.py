@@ -33,11 +33,7 @@ from {{ cookiecutter.package_name }}.export import (
 {%- endif %}
     save_verified,
 )
-{%- if cookiecutter.__builder == "module" %}
-from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
-{%- else %}
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
-{%- endif %}
 from {{ cookiecutter.package_name }}.restore import RestoreError, restore
 from {{ cookiecutter.package_name }}.reusable import activity_regularized, weight_penalties
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
@@ -66,6 +62,22 @@ def foreign_checkpoint_dir(tmp_path):
     other.kernel = tf.Variable(tf.ones([3, 3]))
     tf.train.Checkpoint(model=other).save(str(tmp_path / "foreign" / "ckpt"))
     return tmp_path / "foreign"
+
+
+@pytest.fixture(scope="module")
+def spare_model():
+    """One `build_model()` for the tests of exports your model refuses: seconds for a large one.
+
+    They read its structure, never its values, which a refused restore may have
+    partly assigned.
+    """
+    return build_model()
+
+
+@pytest.fixture
+def refusing_model(spare_model, monkeypatch):
+    """The export builds `spare_model` (a test that uses this expects it refused)."""
+    monkeypatch.setattr(export, "build_model", lambda: spare_model)
 
 
 @pytest.fixture
@@ -161,7 +173,7 @@ def test_full_disk_is_refused_and_leaves_nothing(stand_in_checkpoint, published,
     assert [p.name for p in published.parent.iterdir()] == [published.name]
 
 
-def test_damaged_checkpoint_is_refused(checkpoint_dir, tmp_path):
+def test_damaged_checkpoint_is_refused(checkpoint_dir, tmp_path, refusing_model):
     damaged = tmp_path / "damaged"
     shutil.copytree(checkpoint_dir, damaged)
     (shard,) = damaged.glob("*.data-*")
@@ -172,13 +184,25 @@ def test_damaged_checkpoint_is_refused(checkpoint_dir, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged"]
 
 
-def test_missing_checkpoint_is_refused(tmp_path):
-    with pytest.raises(ExportError, match="no checkpoint found"):
-        export_saved_model(tmp_path / "empty", tmp_path / "export")
+@pytest.mark.parametrize("name, message", [
+    ("empty", "no checkpoint found in"),
+{%- if cookiecutter.__builder != "module" %}
+    ("{{ 'model.keras' if cookiecutter.keras_flavour == 'keras3' else 'model.h5' }}", "no weights file"),
+{%- endif %}
+])
+def test_missing_source_is_refused_before_the_model_is_built(
+    name, message, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(export, "build_model", lambda: pytest.fail("the model was built first"))
+    source = tmp_path / name
+    with pytest.raises(ExportError, match=f"^{re.escape(f'{message} {source}')}$"):
+        export_saved_model(source, tmp_path / "export")
     assert not (tmp_path / "export").exists()
 
 
-def test_foreign_checkpoint_is_refused_naming_what_is_unmatched(foreign_checkpoint_dir, tmp_path):
+def test_foreign_checkpoint_is_refused_naming_what_is_unmatched(
+    foreign_checkpoint_dir, tmp_path, refusing_model
+):
     with pytest.raises(ExportError, match="does not match the model; unmatched: "):
         export_saved_model(foreign_checkpoint_dir, tmp_path / "export")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign"]
@@ -233,7 +257,7 @@ def test_outputs_in_a_list_are_refused_in_one_line(tmp_path):
     assert not (tmp_path / "export").exists()
 
 
-def test_failed_export_keeps_the_previous_one(published, foreign_checkpoint_dir):
+def test_failed_export_keeps_the_previous_one(published, foreign_checkpoint_dir, refusing_model):
     before = tree_digest(published)
     with pytest.raises(ExportError):
         export_saved_model(foreign_checkpoint_dir, published, overwrite=True)
@@ -337,13 +361,12 @@ def test_kill_between_the_renames_is_repaired_by_the_next_export(checkpoint_dir,
 
 
 {% if cookiecutter.__builder != "module" -%}
-def test_lambda_layers_are_refused():
+def test_lambda_layers_are_refused(spare_model):
     """A Lambda layer is Python bytecode: whoever loads it runs our code."""
-    model = build_model()
-    wrapped = keras.Sequential([model, keras.layers.Lambda(lambda x: x * 2.0, name="doubling")])
+    doubling = keras.layers.Lambda(lambda x: x * 2.0, name="doubling")
     with pytest.raises(ExportError, match="'doubling' is a Lambda layer"):
-        refuse_python_layers(wrapped)
-    refuse_python_layers(model)
+        refuse_python_layers(keras.Sequential([spare_model, doubling]))
+    refuse_python_layers(spare_model)
 
 
 def test_lookup_layer_without_vocabulary_is_refused(checkpoint_dir, monkeypatch):
@@ -431,7 +454,7 @@ def test_restores_a_file_that_keras_saved(name, source_model, inputs, tmp_path):
 
 
 @pytest.mark.parametrize("name", KERAS_FILES)
-def test_keras_file_of_another_architecture_is_refused(name, tmp_path):
+def test_keras_file_of_another_architecture_is_refused(name, tmp_path, refusing_model):
     other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="other")])
     path = tmp_path / name
     save_with_keras(other, path)

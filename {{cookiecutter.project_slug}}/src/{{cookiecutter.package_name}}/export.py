@@ -45,7 +45,12 @@ from {{ cookiecutter.package_name }}.model import (
     build_model,
 )
 from {{ cookiecutter.package_name }}.pack import PackError, pack_saved_model
-from {{ cookiecutter.package_name }}.restore import Restored, RestoreError, restore
+from {{ cookiecutter.package_name }}.restore import (
+    Restored,
+    RestoreError,
+    find_source,
+    restore,
+)
 from {{ cookiecutter.package_name }}.reusable import (
     HyperparametersError,
     OutputsError,
@@ -152,6 +157,10 @@ def export_saved_model(
     if pack and not versioned and not overwrite and taken(_archive_of(export_dir)):
         raise ExportError(f"{_archive_of(export_dir)} exists; pass --overwrite to replace it")
 
+    try:
+        source = find_source(source)  # Before the model is built: seconds for a large one.
+    except RestoreError as error:
+        raise ExportError(str(error)) from None
     model = build_model()
     refuse_python_layers(model)
     try:

@@ -72,9 +72,30 @@ class Restored:
         return line
 
 
+def find_source(source):
+    """The checkpoint path or Keras weights file that `restore` reads for `source`.
+
+    Reads no weights: `export` calls it before building the model, so that a
+    mistyped path is refused at once, and restores from the path it returns, so
+    that a checkpoint written meanwhile does not change what is exported.
+    Raises:
+      RestoreError: `source` holds no checkpoint and is no weights file.
+    """
+    source = str(source)
+    if source.endswith(KERAS_FILES):
+        if not tf.io.gfile.exists(source):
+            raise RestoreError(f"no weights file {source}")
+        return source
+    path = tf.train.latest_checkpoint(source)
+    if path is None and tf.io.gfile.exists(f"{source}.index"):
+        path = source
+    if path is None:
+        raise RestoreError(f"no checkpoint found in {source}")
+    return path
+
+
 def restore(model, source):
     """Restores every variable of `model` from `source` (see the module docstring)."""
-    source = str(source)
     try:
         model.variables  # noqa: B018 (tf_keras raises for a model its first call has not built)
     except ValueError:
@@ -100,13 +121,9 @@ def restore(model, source):
             "holds them (adapted boundaries are not variables); pass bin_boundaries= to it in "
             "build_model()"
         )
-    if source.endswith(KERAS_FILES):
-        return _restore_keras_file(model, source)
-    path = tf.train.latest_checkpoint(source)
-    if path is None and tf.io.gfile.exists(f"{source}.index"):
-        path = source
-    if path is None:
-        raise RestoreError(f"no checkpoint found in {source}")
+    path = find_source(source)
+    if path.endswith(KERAS_FILES):
+        return _restore_keras_file(model, path)
     try:
         status = model_checkpoint(model=model).read(path)
         status.assert_existing_objects_matched()
@@ -147,8 +164,6 @@ def restore(model, source):
 
 
 def _restore_keras_file(model, path):
-    if not tf.io.gfile.exists(path):
-        raise RestoreError(f"no weights file {path}")
     if isinstance(model, keras.Model):
         # Keras 3 warns and keeps fresh weights where a file lacks a nested
         # container's group; compare the file's entries with the model's first.
