@@ -66,10 +66,10 @@ def foreign_checkpoint_dir(tmp_path):
 
 @pytest.fixture(scope="module")
 def spare_model():
-    """One `build_model()` for the tests of exports your model refuses: seconds for a large one.
+    """One `build_model()` (seconds for a large model) for the tests that refuse or restore it.
 
-    They read its structure, never its values, which a refused restore may have
-    partly assigned.
+    A refused restore may leave some of its values assigned; a test that reads
+    values restores every one first.
     """
     return build_model()
 
@@ -438,7 +438,7 @@ def save_with_keras(model, path):
 
 
 @pytest.mark.parametrize("name", KERAS_FILES)
-def test_restores_a_file_that_keras_saved(name, source_model, inputs, tmp_path):
+def test_restores_a_file_that_keras_saved(name, source_model, spare_model, inputs, tmp_path):
     path = tmp_path / name
     try:
         save_with_keras(source_model, path)
@@ -447,10 +447,9 @@ def test_restores_a_file_that_keras_saved(name, source_model, inputs, tmp_path):
         # to write one, so no user can bring one. Its weights file is tested beside.
         assert name.endswith(".keras")
         return
-    model = build_model()
-    assert restore(model, path).source == str(path)
+    assert restore(spare_model, path).source == str(path)
     expected = inference_outputs(source_model, inputs)
-    assert not differing_outputs(inference_outputs(model, inputs), expected, OUTPUT_KEY)
+    assert not differing_outputs(inference_outputs(spare_model, inputs), expected, OUTPUT_KEY)
 
 
 @pytest.mark.parametrize("name", KERAS_FILES)

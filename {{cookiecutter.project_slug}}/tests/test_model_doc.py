@@ -104,6 +104,7 @@ def shape_text(shape):
 
 @pytest.fixture(scope="module")
 def loaded(export_dir):
+    """The export, loaded; no test calls it, so its variables keep their exported values."""
     return tf.saved_model.load(str(export_dir))
 
 
@@ -204,17 +205,15 @@ def test_example_snippet_runs(index, export_dir, dataset):
 
 @pytest.mark.parametrize("index", snippet_indices(fine_tuning=True))
 def test_fine_tuning_example_trains_every_weight(
-    index, export_dir, dataset, training_source_model
+    index, export_dir, dataset, loaded, training_source_model
 ):
     """The hub.KerasLayer example, run as written, fine-tunes the whole export.
 
     Batch-norm statistics (and RNG state) move in training mode although nothing
     trains them: in the export exactly when they do in the source model.
     """
-    # What the example starts from: the weights of another load of the export.
-    trainable_before, frozen_before = (
-        variable_values(part) for part in as_keras_layer_lists(tf.saved_model.load(str(export_dir)))
-    )
+    # What the example starts from: the export's weights, as `loaded` (never called) holds them.
+    trainable_before, frozen_before = map(variable_values, as_keras_layer_lists(loaded))
     # One batch of the example's size: a step changes every weight as two would.
     batch = tuple(part[:16] for part in dataset)
     namespace = run_snippet(index, export_dir, batch)
