@@ -65,7 +65,15 @@ MEMBERS = [
             "trainable=True),": 'trainable=True, output_key="logits"),',
         },
     ),
-    Member("keras3_subclassed_lists.py", "keras_full", "keras3", "image-classification"),
+    Member(
+        "keras3_subclassed_lists.py", "keras_full", "keras3", "image-classification",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            "`[batch, 32, 32, 3]`: RGB images": "`[batch, 32, 32, 1]`: grayscale images",
+            "`[batch, 32, 32, 3]`": "`[batch, 32, 32, 1]`",
+            "Input((32, 32, 3))": "Input((32, 32, 1))",
+        },
+    ),
     Member("keras3_vision_transformer.py", "keras_full", "keras3", "image-classification"),
     Member(
         "keras3_text_vectorization.py", "keras_full", "keras3", "text-classification",

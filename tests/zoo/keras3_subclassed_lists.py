@@ -1,10 +1,10 @@
-"""Keras 3, subclassed: blocks in a Python list, heads in a dict, an L2 regularizer, Dropout."""
+"""Keras 3, subclassed, on grayscale images: blocks in a list, heads in a dict, L2, Dropout."""
 
 import keras
 import tensorflow as tf
 
 NUM_CLASSES = 10
-INPUT_SIGNATURE = tf.TensorSpec([None, 32, 32, 3], tf.float32, name="images")
+INPUT_SIGNATURE = tf.TensorSpec([None, 32, 32, 1], tf.float32, name="images")  # Grayscale.
 OUTPUT_KEY = "logits"
 HYPERPARAMETERS = {}
 
