@@ -23,6 +23,7 @@ import tf_keras as keras
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 from {{ cookiecutter.package_name }}.reusable import (
     HyperparametersError,
+    InputsError,
     ReusableModule,
 {%- if cookiecutter.__builder != "module" %}
     activity_regularized,
@@ -61,6 +62,13 @@ def test_hyperparameter_defaults_are_numbers_and_serve_as_floats():
     assert module(inputs).shape == module(inputs, temperature=0.5).shape == [2, 1]
     with pytest.raises(HyperparametersError, match=r"HYPERPARAMETERS\['mode'\] is 'fast'; "):
         ReusableModule(StandIn(), INPUT_SIGNATURE, OUTPUT_KEY, {"mode": "fast"})
+
+
+def test_a_model_of_several_inputs_is_refused_in_one_line():
+    # The interface's __call__, its signatures and every consumer take one input Tensor.
+    several = {"images": INPUT_SIGNATURE, "extra": tf.TensorSpec([None, 4], tf.float32)}
+    with pytest.raises(InputsError, match=r"^INPUT_SIGNATURE is a dict, not one tf.TensorSpec: "):
+        ReusableModule(StandIn(), several, OUTPUT_KEY)
 {%- if cookiecutter.__builder != "module" %}
 
 

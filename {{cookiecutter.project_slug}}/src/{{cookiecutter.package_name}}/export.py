@@ -53,6 +53,7 @@ from {{ cookiecutter.package_name }}.restore import (
 )
 from {{ cookiecutter.package_name }}.reusable import (
     HyperparametersError,
+    InputsError,
     OutputsError,
     ReusableModule,
     activity_regularized,
@@ -213,12 +214,12 @@ def save_verified(model, path, verify=None):
     with contextlib.ExitStack() as stack:
         if verify is None:  # The fresh process starts now, to import while this one saves.
             verify = stack.enter_context(FreshProcessVerifier()).verify
+        try:  # First: it refuses inputs and outputs the interface cannot serve.
+            module = reusable_module(model)
+        except (InputsError, OutputsError, HyperparametersError) as error:
+            raise ExportError(str(error)) from None
         inputs, _ = synthetic_examples(4, seed=1)
         expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
-        try:
-            module = reusable_module(model)
-        except (OutputsError, HyperparametersError) as error:
-            raise ExportError(str(error)) from None
         try:
             save_reusable(module, path)
             make_fingerprint_deterministic(path)

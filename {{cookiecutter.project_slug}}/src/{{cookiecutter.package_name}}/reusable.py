@@ -48,6 +48,10 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.checkpoint import layers, trackables
 
 
+class InputsError(ValueError):
+    """The input signature is not one `tf.TensorSpec`: the interface takes one input Tensor."""
+
+
 class OutputsError(ValueError):
     """The model returns what a serving signature cannot: neither a Tensor nor a dict of them."""
 
@@ -72,6 +76,12 @@ class ReusableModule(tf.train.Checkpoint):
             model's call that consumers may set; the defaults should be the
             values the model was trained with.
         """
+        if not isinstance(input_signature, tf.TensorSpec):
+            raise InputsError(
+                f"INPUT_SIGNATURE is a {type(input_signature).__name__}, not one tf.TensorSpec: "
+                "the exported model takes one input Tensor; combine the inputs into one (stack "
+                "or concatenate them) in build_model()"
+            )
         super().__init__()
         # The model is captured by the functions, not tracked as an attribute: a
         # tracked Keras 3 model saves a second, restore-only copy of each variable,

@@ -151,7 +151,8 @@ class OutputKeyEntry(keras.Model):
 def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size, run_eagerly):
     """Keras `fit`; the regularization losses join the loss by themselves."""
     with strategy.scope():  # Keras builds its training state in the model's strategy.
-        if isinstance(training_model(tf.constant(inputs[:1])), dict):
+        first = tf.nest.map_structure(lambda part: tf.constant(part[:1]), inputs)
+        if isinstance(training_model(first), dict):
             training_model = OutputKeyEntry(training_model)
         training_model.compile(
             optimizer=optimizer,
