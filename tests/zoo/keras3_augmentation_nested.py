@@ -5,6 +5,11 @@ builds it unadapted, as a model rebuilt for export is. The backbone's stem
 (convolution and batch norm) is frozen, as transfer learning freezes a
 pretrained part: its weights are variables but not trainable ones, and its
 batch norm normalizes with its moving statistics even in training.
+
+The augmentation is Keras 3's own, geometric and colour, RandAugment and AugMix
+among it. AugMix draws the ops it chains while it is traced, so two exports of
+one checkpoint write the same graph only with Python's and NumPy's random
+numbers seeded in `build_model()`.
 """
 
 import keras
@@ -17,9 +22,19 @@ HYPERPARAMETERS = {}
 
 
 def build_model():
-    augment = keras.Sequential(
-        [keras.layers.RandomFlip("horizontal"), keras.layers.GaussianNoise(0.05)], name="augment"
-    )
+    keras.utils.set_random_seed(0)  # AugMix's trace draws the ops it chains.
+    augment = keras.Sequential([
+        keras.layers.RandomFlip("horizontal"),
+        keras.layers.RandomRotation(0.1),
+        keras.layers.RandomZoom(0.1),
+        keras.layers.RandomColorJitter(
+            value_range=(0, 1), brightness_factor=0.1, contrast_factor=0.1, hue_factor=0.1
+        ),
+        keras.layers.RandomErasing(value_range=(0, 1)),
+        keras.layers.RandAugment(value_range=(0, 1)),
+        keras.layers.AugMix(value_range=(0, 1)),
+        keras.layers.GaussianNoise(0.05),
+    ], name="augment")
     stem = keras.Sequential([
         keras.layers.Conv2D(8, 3, padding="same", use_bias=False),
         keras.layers.BatchNormalization(),

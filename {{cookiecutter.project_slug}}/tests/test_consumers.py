@@ -346,8 +346,13 @@ def test_tflite_conversion_matches_source_model(export_dir, tflite, source_model
     expected = as_dict(inference_outputs(source_model, inputs), OUTPUT_KEY)
     assert sorted(outputs) == sorted(expected)
     for name, value in outputs.items():
-        assert np.isfinite(value).all()
-        np.testing.assert_allclose(value, expected[name], rtol=0, atol=1e-5, err_msg=name)
+        difference = np.abs(value - expected[name]).max()  # NaN if either is.
+        assert difference <= 1e-5, (
+            f"TFLite's interpreter computes {name} {difference:.3g} away from the model, which "
+            "the other consumers reproduce: one of its kernels computes a layer otherwise, as "
+            "for a convolution with padding='same' and a stride larger than its kernel "
+            "(google-ai-edge/LiteRT#9256, tensorflow/tensorflow#61815); change that layer"
+        )
 
 
 # --- Hyperparameters consumers can set ----------------------------------------------------------
