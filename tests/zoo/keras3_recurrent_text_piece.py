@@ -1,5 +1,9 @@
 """Keras 3 text encoder as the exported piece: `TextVectorization`, masked bidirectional LSTM.
 
+Its `TextVectorization` is adapted in `build_model()`, as keras.io's examples
+do: the layer then also holds the word counts of `adapt` (a MutableHashTable
+that no call reads), which the export leaves out.
+
 A recurrent layer runs a `While` loop over tensor lists (TFLite runs them as
 Flex ops), and Keras 3 draws its dropout masks on every call, inference too,
 so its random-number state moves although its outputs do not.
@@ -19,8 +23,9 @@ VOCABULARY = Path(__file__).with_name("vocabulary.txt").read_text().split()
 
 def build_model():
     vectorize = keras.layers.TextVectorization(
-        max_tokens=len(VOCABULARY) + 2, output_sequence_length=16, vocabulary=VOCABULARY
+        max_tokens=len(VOCABULARY) + 2, output_sequence_length=16
     )
+    vectorize.adapt(tf.constant(VOCABULARY))
     texts = keras.Input([], dtype="string", name="text")
     tokens = keras.layers.Embedding(len(VOCABULARY) + 2, 16, mask_zero=True)(vectorize(texts))
     sequence = keras.layers.Bidirectional(

@@ -91,12 +91,6 @@ class ReusableModule(tf.train.Checkpoint):
         self.regularization_losses = [
             _regularization_loss(model, index) for index in range(len(weight_penalties(model)))
         ]
-        # Tables are captured by the traced functions too; tracked here, they are
-        # saved, and the vocabulary files that initialize them become assets.
-        self.resources = [
-            trackable for trackable in trackables(model)
-            if isinstance(trackable, tf.saved_model.experimental.TrackableResource)
-        ]
         defaults = _float_defaults(hyperparameters or {})
         specs = {name: tf.TensorSpec([], tf.float32, name=name) for name in defaults}
 
@@ -112,6 +106,16 @@ class ReusableModule(tf.train.Checkpoint):
             for training in (False, True)
         }
         _check_outputs(traced[False].structured_outputs)
+        # The lookup tables the network reads are captured by its traces; tracked
+        # here, they are saved, and the vocabulary files that initialize them become
+        # assets. Only those: an adapted Keras lookup layer also keeps the word counts
+        # of `adapt` in a table that no call reads (and whose ops a server need not run).
+        captured = {id(value) for function in traced.values() for value in function.captured_inputs}
+        self.resources = [
+            trackable for trackable in trackables(model)
+            if isinstance(trackable, tf.saved_model.experimental.TrackableResource)
+            and id(trackable.resource_handle) in captured
+        ]
 
         def forward(inputs, training, **values):
             # The concrete function itself, not `network`: tf.saved_model.save traces
