@@ -59,6 +59,7 @@ COMMON_FILES = {
     "tests/test_reusable.py",
     "tests/stand_in.py",
     "tests/training_state.py",
+    "tests/consumer_defaults.py",
     "tests/test_scan.py",
     "tests/test_staging.py",
     "tests/test_verify.py",

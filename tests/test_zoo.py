@@ -24,17 +24,21 @@ NO_DROPOUT_ARGUMENT = {
     ' arguments={"dropout_rate": 0.3},': "",
 }
 
-# The doc's TFLite example runs the builtins' conversion; a model with an op they
-# lack (the test says which) converts with TensorFlow ops, as the text doc shows.
-TFLITE_WITH_TENSORFLOW_OPS = {
-    """interpreter = tf.lite.Interpreter(model_content=converter.convert())
-outputs = interpreter.get_signature_runner("serving_default")(images=images)["feature_vector"]
+def tflite_with_tensorflow_ops(output_key):
+    """The doc's TFLite example converts with TensorFlow ops, as the text doc shows.
+
+    It runs the builtins' conversion; a model with an op they lack (the test
+    says which) needs TensorFlow's own kernels.
+    """
+    return {
+        f"""interpreter = tf.lite.Interpreter(model_content=converter.convert())
+outputs = interpreter.get_signature_runner("serving_default")(images=images)["{output_key}"]
 """: """converter.target_spec.supported_ops = [
     tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,
 ]
 tflite_model = converter.convert()
 """,
-}
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,10 +96,14 @@ MEMBERS = [
     Member(
         "keras3_two_hyperparameters.py", "keras_full", "keras3", "image-classification", doc={}
     ),
+    Member(
+        "keras3_mixed_precision.py", "keras_full", "keras3", "image-classification",
+        doc={**NO_DROPOUT_ARGUMENT, **tflite_with_tensorflow_ops("logits")},
+    ),
     Member("tf_keras_subclassed_list.py", "keras_full", "tf_keras", "image-classification"),
     Member(
         "tf_keras_sequential_piece.py", "keras_piece", "tf_keras", "image-feature-vector",
-        doc={**NO_DROPOUT_ARGUMENT, **TFLITE_WITH_TENSORFLOW_OPS},
+        doc={**NO_DROPOUT_ARGUMENT, **tflite_with_tensorflow_ops("feature_vector")},
     ),
     Member("tf_keras_text_vectorization.py", "keras_full", "tf_keras", "text-classification"),
     Member("module_lists_and_dicts.py", "checkpoint", "keras3", "image-classification"),

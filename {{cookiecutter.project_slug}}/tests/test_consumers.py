@@ -34,6 +34,7 @@ from {{ cookiecutter.package_name }}.verify import (
     same_values,
 )
 
+from consumer_defaults import keras_defaults
 from training_state import as_keras_layer_lists, changed, variable_values
 
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
@@ -282,9 +283,10 @@ def test_saved_model_cli_run_matches_source_model(saved_model_cli, source_model,
 
 
 def tfsm_layer(export_dir):
-    return keras.layers.TFSMLayer(
-        str(export_dir), call_endpoint="serve", call_training_endpoint="serve_training"
-    )
+    with keras_defaults():
+        return keras.layers.TFSMLayer(
+            str(export_dir), call_endpoint="serve", call_training_endpoint="serve_training"
+        )
 
 
 def test_tfsm_layer_matches_source_model(export_dir, source_model, inputs):
@@ -295,8 +297,9 @@ def test_tfsm_layer_matches_source_model(export_dir, source_model, inputs):
 def test_tfsm_layer_training_step_changes_its_output(export_dir, dataset):
     inputs, labels = dataset
     layer = tfsm_layer(export_dir)
-    model_inputs = keras_input(keras)
-    model = keras.Model(model_inputs, keras.layers.Dense(3)(layer(model_inputs)[OUTPUT_KEY]))
+    with keras_defaults():
+        model_inputs = keras_input(keras)
+        model = keras.Model(model_inputs, keras.layers.Dense(3)(layer(model_inputs)[OUTPUT_KEY]))
     model.compile(
         optimizer=keras.optimizers.SGD(0.1),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

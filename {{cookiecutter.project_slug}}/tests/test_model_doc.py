@@ -13,6 +13,7 @@ import tensorflow_hub as hub
 
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 
+from consumer_defaults import keras_defaults
 from training_state import (
     as_keras_layer_lists,
     changed,
@@ -181,7 +182,8 @@ def run_snippet(index, export_dir, dataset):
     code = example_snippets()[index].replace("path/to/saved_model", str(export_dir))
     namespace = {INPUTS_NAME: inputs, "labels": labels}
     try:
-        exec(compile(code, f"{MODEL_DOC.name} example {index + 1}", "exec"), namespace)
+        with keras_defaults():  # As in the process of a reader, who runs no model.py.
+            exec(compile(code, f"{MODEL_DOC.name} example {index + 1}", "exec"), namespace)
     except Exception as error:  # TFLite's ConverterError has no public name.
         missing = sorted(set(re.findall(r"'tf\.(\w+)' op is neither a custom op", str(error))))
         if not missing:
