@@ -136,12 +136,13 @@ def test_export_holds_no_optimizer_state(export_dir):
 
 def keras_layer_model(export_dir, trainable, output_key):
     """A tf_keras classifier on top of the SavedModel, as a fine-tuning consumer builds it."""
-    layer = hub.KerasLayer(str(export_dir), trainable=trainable, output_key=output_key)
-    model = tf_keras.Sequential([
-        keras_input(tf_keras),
-        layer,
-        tf_keras.layers.Dense(3),
-    ])
+    with keras_defaults():
+        layer = hub.KerasLayer(str(export_dir), trainable=trainable, output_key=output_key)
+        model = tf_keras.Sequential([
+            keras_input(tf_keras),
+            layer,
+            tf_keras.layers.Dense(3),
+        ])
     model.compile(
         optimizer=tf_keras.optimizers.SGD(0.1),
         loss=tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -431,9 +432,10 @@ def test_keras_layer_passes_hyperparameters_as_arguments(
     export_dir, loaded, inputs, keras_layer_output_key
 ):
     arguments = {name: other_value(default) for name, default in HYPERPARAMETERS.items()}
-    layer = hub.KerasLayer(
-        str(export_dir), trainable=True, arguments=arguments or None,
-        output_key=keras_layer_output_key,
-    )
+    with keras_defaults():
+        layer = hub.KerasLayer(
+            str(export_dir), trainable=True, arguments=arguments or None,
+            output_key=keras_layer_output_key,
+        )
     expected = main_output(loaded(inputs, **arguments))
     assert same_values(layer(inputs).numpy(), expected)
