@@ -30,7 +30,7 @@ After `obj = tf.saved_model.load(path)`:
   `obj.serve_training(inputs)` in training mode
   (`TFSMLayer(call_training_endpoint="serve_training")`).
 
-Lookup tables the model holds (a vocabulary, say) are saved with it, and the
+Lookup tables the network reads (a vocabulary, say) are saved with it, and the
 files they are initialized from are copied into the SavedModel's `assets/`.
 
 Activity regularizers and `add_loss` terms depend on the inputs of one call,
