@@ -33,7 +33,9 @@ TARGETS = {"example": 60.0, "MobileNetV3Small": 180.0}
 
 def run(command, project):
     """Runs `command` in `project`; returns (seconds, stdout). Stops the benchmark on failure."""
-    env = {**os.environ, "PYTHONPATH": str(project / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # pytest with the plugins a user's environment has (tests/conftest.py, PROJECT_PYTEST).
+    env = {**os.environ, "PYTHONPATH": str(project / "src"), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env.pop("PYTEST_XDIST_WORKER", None)
     start = time.perf_counter()
     process = subprocess.run(
@@ -52,8 +54,10 @@ def measure(name, project):
                     "--num_examples", "128"], project)
     export, _ = run([*module, "image_model.export", "--checkpoint_dir", "bench-ck",
                      "--export_dir", "bench-export"], project)
-    suite, output = run([*module, "pytest", "-q", "-p", "no:cacheprovider", "--durations=40"],
-                        project)
+    suite, output = run(
+        [*module, "pytest", "-p", "xdist", "-q", "-p", "no:cacheprovider", "--durations=40"],
+        project,
+    )
     baseline = train + export
     summary = output.strip().splitlines()[-1]
     slowest = output.split("slowest 40 durations", 1)[1].split("\n=", 1)[0].strip("= \n")

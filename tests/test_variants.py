@@ -1,9 +1,6 @@
 """Every supported variant bakes a clean project whose own test suite passes."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -171,10 +168,4 @@ def test_every_prompt_reaches_the_project(cookies):
     assert (project / "assets/docs/acme-lab/acme-lab.md").is_file()
     assert "IMAGE_SIZE = 32" in (project / "src/leaf_lens/model.py").read_text()
     assert "Ann Lee" in (project / "pyproject.toml").read_text()
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k",
-         "model_doc or serving_signature or pack"],
-        cwd=project, capture_output=True, text=True, check=False,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    run_project_suite(project, "-k", "model_doc or serving_signature or pack")
