@@ -57,6 +57,7 @@ COMMON_FILES = {
     "tests/stand_in.py",
     "tests/training_state.py",
     "tests/consumer_defaults.py",
+    "tests/tflite_refusal.py",
     "tests/test_scan.py",
     "tests/test_staging.py",
     "tests/test_verify.py",

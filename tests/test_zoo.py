@@ -9,6 +9,7 @@ this model's shapes or arguments updated (as its user would), and then its own
 
 import dataclasses
 from pathlib import Path
+import re
 import shutil
 
 import pytest
@@ -41,6 +42,35 @@ tflite_model = converter.convert()
     }
 
 
+# How the text members read text, for their docs.
+GIVEN_VOCABULARY = "A `TextVectorization` layer with a given vocabulary turns texts into word ids."
+ADAPTED_VOCABULARY = "A `TextVectorization` layer adapted in `build_model()` makes word ids."
+
+# The doc's TFLite example: the paragraph before it and its code block.
+TFLITE_EXAMPLE = re.compile(
+    r"^[^\n]*TensorFlow Lite(?:(?!```).)*```python\n(?:(?!```).)*TFLiteConverter(?:(?!```).)*```\n",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+# The doc's paragraph on the example's tokenizer, which the text members replace.
+EXAMPLE_TOKENIZER = re.compile(
+    r"^The vocabulary \(\d+ words, one per line\).*?are read\.\n", re.MULTILINE | re.DOTALL
+)
+
+
+def replaced_once(pattern, new, text, what):
+    text, replaced = pattern.subn(new, text)
+    assert replaced == 1, f"the doc's {what} was not found"
+    return text
+
+
+def without_tflite_example(text, reason):
+    """The doc with its TFLite example replaced by the sentence that says TFLite cannot run it."""
+    sentence = f"TensorFlow Lite cannot run this model: {reason}\n"
+    return replaced_once(TFLITE_EXAMPLE, sentence, text, "TFLite example")
+
+
 @dataclasses.dataclass(frozen=True)
 class Member:
     model: str  # A file in tests/zoo/.
@@ -48,6 +78,8 @@ class Member:
     keras_flavour: str
     task: str
     doc: dict = dataclasses.field(default_factory=lambda: NO_DROPOUT_ARGUMENT)
+    no_tflite: str = ""  # Why TFLite cannot run the model, if it cannot.
+    reads_text: str = ""  # For a text model: how it reads text (not with the example's tokenizer).
 
     def context(self):
         context = {
@@ -86,12 +118,16 @@ MEMBERS = [
             "`[batch]`, one text per example": "`[batch, 1]`, one text per row",
             "tf_keras.Input([], dtype=tf.string)": "tf_keras.Input([1], dtype=tf.string)",
         },
+        reads_text=GIVEN_VOCABULARY,
     ),
     Member(
         "keras3_mobilenet_piece.py", "keras_piece", "keras3", "image-feature-vector",
         doc={**NO_DROPOUT_ARGUMENT, "`[batch, 64]`": "`[batch, 432]`"},
     ),
-    Member("keras3_recurrent_text_piece.py", "keras_piece", "keras3", "text-embedding"),
+    Member(
+        "keras3_recurrent_text_piece.py", "keras_piece", "keras3", "text-embedding",
+        reads_text=ADAPTED_VOCABULARY,
+    ),
     Member("keras3_augmentation_nested.py", "keras_piece", "keras3", "image-feature-vector"),
     Member(
         "keras3_two_hyperparameters.py", "keras_full", "keras3", "image-classification", doc={}
@@ -105,9 +141,21 @@ MEMBERS = [
         "tf_keras_sequential_piece.py", "keras_piece", "tf_keras", "image-feature-vector",
         doc={**NO_DROPOUT_ARGUMENT, **tflite_with_tensorflow_ops("feature_vector")},
     ),
-    Member("tf_keras_text_vectorization.py", "keras_full", "tf_keras", "text-classification"),
+    Member(
+        "tf_keras_text_vectorization.py", "keras_full", "tf_keras", "text-classification",
+        reads_text=GIVEN_VOCABULARY,
+    ),
+    Member(
+        "keras3_bag_of_bigrams.py", "keras_full", "keras3", "text-classification",
+        no_tflite="its bigrams come from `StringNGrams`, which no TFLite kernel runs.",
+        reads_text="A `TextVectorization` layer adapted in `build_model()` weighs each text's "
+        "words and bigrams by TF-IDF.",
+    ),
     Member("module_lists_and_dicts.py", "checkpoint", "keras3", "image-classification"),
-    Member("module_keras_text_embedding.py", "checkpoint", "keras3", "text-embedding", doc={}),
+    Member(
+        "module_keras_text_embedding.py", "checkpoint", "keras3", "text-embedding", doc={},
+        reads_text="A `StringLookup` layer turns each word into an id; its vocabulary is given.",
+    ),
 ]
 
 
@@ -129,6 +177,10 @@ def test_users_model_passes_the_projects_own_suite(cookies, member):
     for old, new in member.doc.items():
         if old in text:
             text = text.replace(old, new)
+    if member.no_tflite:
+        text = without_tflite_example(text, member.no_tflite)
+    if member.reads_text:
+        text = replaced_once(EXAMPLE_TOKENIZER, member.reads_text + "\n", text, "tokenizer")
     doc.write_text(text)
     summary, seconds = run_project_suite(project)
     print(f"{member.model}: {summary} ({seconds:.0f} s)")
