@@ -36,10 +36,11 @@ from {{ cookiecutter.package_name }}.verify import (
 )
 
 from consumer_defaults import keras_defaults
-from tflite_refusal import refused_ops
+from tflite_refusal import NO_TFLITE, refused_ops
 from training_state import as_keras_layer_lists, changed, variable_values
 
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
+MODEL_DOC = next((Path(__file__).resolve().parents[1] / "assets" / "docs").rglob("models/*/*.md"))
 
 
 @pytest.fixture(scope="module")
@@ -363,12 +364,21 @@ def graph_ops(export_dir):
 
 def test_tflite_conversion_matches_source_model(export_dir, tflite, source_model, inputs):
     flatbuffer, flex_ops, custom_ops = tflite
+    says_no_tflite = NO_TFLITE in " ".join(MODEL_DOC.read_text().split())
     if custom_ops:
         # TFLite cannot run the model: the converter refused it for ops of its own
-        # graph that no TFLite kernel runs (the model doc then says so, test_model_doc.py).
+        # graph that no TFLite kernel runs, and the model doc says so.
         unknown = set(custom_ops) - graph_ops(export_dir)
         assert not unknown, f"the converter names ops the export does not hold: {unknown}"
+        assert says_no_tflite, (
+            f"TFLite has no kernel for {', '.join(custom_ops)}, builtin or TensorFlow's "
+            "(tensorflow/tensorflow#42673): replace the model doc's TFLite example with "
+            f"`{NO_TFLITE}` and why (README)"
+        )
         return
+    assert not says_no_tflite, (
+        f"the model doc says `{NO_TFLITE}`, but TFLite converts it: show the TFLite example"
+    )
     interpreter = tf.lite.Interpreter(model_content=flatbuffer)
 
     def run():

@@ -14,7 +14,7 @@ import tensorflow_hub as hub
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 
 from consumer_defaults import keras_defaults
-from tflite_refusal import refused_ops
+from tflite_refusal import NO_TFLITE, refused_ops
 from training_state import (
     as_keras_layer_lists,
     changed,
@@ -136,8 +136,6 @@ def example_snippets():
 
 # How the example that fine-tunes is told from the others.
 FINE_TUNING = "trainable=True"
-# What the doc says instead of a TFLite example when no TFLite kernel runs an op of the model.
-NO_TFLITE = "TensorFlow Lite cannot run this model"
 
 
 def test_every_consumer_has_an_example():
@@ -147,27 +145,7 @@ def test_every_consumer_has_an_example():
     assert FINE_TUNING in code, "no example fine-tunes: show hub.KerasLayer(..., trainable=True)"
     assert ("TFLiteConverter" in code) != (NO_TFLITE in example_section()), (
         f"show a TFLite example (TFLiteConverter), or, for a model TFLite cannot run, "
-        f"say `{NO_TFLITE}` and why: one of the two"
-    )
-
-
-def test_a_doc_without_a_tflite_example_is_right_that_tflite_cannot_run_the_model(export_dir):
-    if NO_TFLITE not in example_section():
-        return  # The doc's TFLite example runs: test_example_snippet_runs.
-    converter = tf.lite.TFLiteConverter.from_saved_model(
-        str(export_dir), signature_keys=["serving_default"]
-    )
-    converter.target_spec.supported_ops = [
-        tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,
-    ]
-    try:
-        converter.convert()
-        custom_ops = []
-    except Exception as error:  # TFLite's ConverterError has no public name.
-        _, custom_ops = refused_ops(error)
-    assert custom_ops, (
-        f"the doc says `{NO_TFLITE}`, but TFLite converts it with TensorFlow ops "
-        "(SELECT_TF_OPS): show the TFLite example instead"
+        f"say `{NO_TFLITE}` and why: one of the two (test_consumers.py checks which is true)"
     )
 
 

@@ -9,6 +9,9 @@ of the latter (tensorflow/tensorflow#42673).
 
 import re
 
+# What the model doc says instead of a TFLite example, for a model TFLite cannot run.
+NO_TFLITE = "TensorFlow Lite cannot run this model"
+
 
 def refused_ops(error):
     """(Flex ops, custom ops): the ops a failed `TFLiteConverter.convert()` names, sorted."""
