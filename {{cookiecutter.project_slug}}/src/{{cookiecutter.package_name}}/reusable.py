@@ -116,6 +116,19 @@ class ReusableModule(tf.train.Checkpoint):
             if isinstance(trackable, tf.saved_model.experimental.TrackableResource)
             and id(trackable.resource_handle) in captured
         ]
+        # Variables the network reads that the model does not list, and no checkpoint
+        # of it holds: the tf.random.Generator state of tf_keras's random layers
+        # (RandomFlip, RandomRotation, ...). Tracked here, they are saved with the
+        # traces that read them; not weights, so not in `variables`.
+        # In the order the traces capture them: the same in every export.
+        listed = {id(variable.handle) for variable in self.variables}
+        read = {id(v.handle): v for function in traced.values() for v in function.variables}
+        unlisted = {
+            id(value): read[id(value)]
+            for function in traced.values() for value in function.captured_inputs
+            if id(value) in read and id(value) not in listed
+        }
+        self.unlisted_variables = list(unlisted.values())
 
         def forward(inputs, training, **values):
             # The concrete function itself, not `network`: tf.saved_model.save traces
