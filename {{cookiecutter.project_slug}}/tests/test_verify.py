@@ -90,6 +90,26 @@ def test_untraced_training_mode_is_refused(inputs, tmp_path):
         verify_saved_model(tmp_path, expected)
 
 
+class NoGradientInTraining(StandIn):
+    """The stand-in, its training-mode output through an op that has no gradient registered."""
+
+    def __call__(self, inputs, training=False, **hyperparameters):
+        outputs = super().__call__(inputs, training, **hyperparameters)
+        if training:  # AdjustContrastv2, which tf_keras's RandomContrast runs; factor 1 keeps it.
+            outputs = tf.image.adjust_contrast(outputs[..., None], 1.0)[..., 0]
+        return outputs
+
+
+def test_training_mode_without_gradients_is_refused(inputs, tmp_path):
+    # Fine-tuning a loaded function differentiates every op of its trace (verify.py).
+    model = NoGradientInTraining()
+    save_reusable(ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY), tmp_path)
+    expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
+    refusal = r"^fine-tuning cannot .* op AdjustContrastv2 \(tensorflow/tensorflow#126083\); "
+    with pytest.raises(VerificationError, match=refusal):
+        verify_saved_model(tmp_path, expected)
+
+
 def package_modules_imported_by(name):
     """This package's modules that importing `name` imports, itself included (by their source)."""
     package = Path(verify.__file__).parent

@@ -10,12 +10,15 @@ code that wrote it (Python state, files outside the export) is never published:
 """
 
 import dataclasses
+import re
 import sys
 import weakref
 
 from absl import flags
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.framework import op_def_registry
+from tensorflow.python.framework import ops as tf_ops
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
@@ -180,12 +183,7 @@ def verify_saved_model(path, expected):
         differing = differing_outputs(values, expected.outputs, key)
         _check(not differing, f"{name} differs from the model in {', '.join(differing)}")
     # After the inference checks: a training-mode call updates batch-norm statistics.
-    try:
-        loaded(inputs, training=True)
-    except (TypeError, ValueError) as error:
-        raise VerificationError(
-            f"__call__ is not traced for training=True: {first_line(error)}"
-        ) from None
+    _check_training_mode(loaded, inputs, key)
 
     all_variables = {variable.ref() for variable in loaded.variables}
     _check(
@@ -223,6 +221,93 @@ def verify_saved_model(path, expected):
         regularization_losses=tuple(losses),
         size_bytes=directory_bytes(path),
     )
+
+
+def _check_training_mode(loaded, inputs, output_key):
+    """Checks that the loaded `__call__` runs for training=True and can be fine-tuned."""
+    try:
+        loaded(inputs, training=True)
+    except (TypeError, ValueError) as error:
+        raise VerificationError(
+            f"__call__ is not traced for training=True: {first_line(error)}"
+        ) from None
+    # Differentiating a large model's trace takes seconds: only when an op may stop it.
+    if not loaded.trainable_variables or not ops_without_gradient(loaded):
+        return
+    try:  # Under a tape, the call builds its gradient function and may fail already.
+        with tf.GradientTape() as tape:
+            outputs = as_dict(loaded(inputs, training=True), output_key).values()
+            loss = tf.add_n([tf.reduce_sum(tf.cast(output, tf.float32))
+                             for output in outputs if output.dtype.is_floating] or [0.0])
+        tape.gradient(loss, loaded.trainable_variables)
+    except LookupError as error:
+        op = re.search(r"op type: (\w+)|no entry for: (\w+)", str(error))
+        op = op and (op[1] or op[2])
+        raise VerificationError(
+            f"fine-tuning cannot take gradients through __call__(training=True): TensorFlow "
+            f"has no gradient for op {op}{NO_GRADIENT_ISSUES.get(op, '')}; apply it to the "
+            "inputs before the model (in the input pipeline) or use ops that have one"
+        ) from None
+
+
+# Upstream issues of ops with no gradient that models use (tf_keras's RandomContrast).
+NO_GRADIENT_ISSUES = dict.fromkeys(
+    ["AdjustContrastv2", "AdjustHue", "AdjustSaturation"], " (tensorflow/tensorflow#126083)"
+)
+
+# Ops whose gradient is their called function's.
+_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+
+
+def ops_without_gradient(loaded):
+    """Op types in `loaded.__call__`'s traces that may stop a gradient, sorted.
+
+    Fine-tuning differentiates a loaded function for all of its inputs at once,
+    so an op anywhere in its trace that has no gradient can fail it, even one
+    on the input's path that training the model in memory never differentiates
+    (tf_keras's RandomContrast, op AdjustContrastv2). Listed: ops of a type
+    TensorFlow registers no gradient for (nor declares non-differentiable)
+    that output a dtype gradients flow through, and ops with a custom gradient,
+    which the loading process may not have. Whether one really stops the
+    gradient, only taking it says.
+    """
+    found = set()
+    for function in loaded.__call__.concrete_functions:
+        graph = function.graph.as_graph_def()
+        library = graph.library.function
+        calls = _CALL_OPS | {called.signature.name for called in library}
+        for node in [*graph.node, *(node for called in library for node in called.node_def)]:
+            if node.op in calls or not node.input:  # No inputs: nothing to differentiate.
+                continue
+            if "_gradient_op_type" in node.attr or (
+                not _has_gradient(node.op) and any(map(_differentiable, _output_dtypes(node)))
+            ):
+                found.add(node.op)
+    return sorted(found)
+
+
+def _has_gradient(op_type):
+    # TensorFlow's registry, which gradients_util reads; no public API exposes it.
+    try:
+        tf_ops.gradient_registry.lookup(op_type)
+    except LookupError:
+        return False
+    return True
+
+
+def _output_dtypes(node):
+    for arg in op_def_registry.get(node.op).output_arg:
+        if arg.type:
+            yield arg.type
+        elif arg.type_attr:
+            yield node.attr[arg.type_attr].type
+        else:
+            yield from node.attr[arg.type_list_attr].list.type
+
+
+def _differentiable(dtype):
+    dtype = tf.as_dtype(dtype)
+    return dtype.is_floating or dtype.is_complex or dtype in (tf.resource, tf.variant)
 
 
 def directory_bytes(path):
