@@ -100,8 +100,18 @@ def test_body_has_the_sections_consumers_need(model_doc):
     assert f"### Version {VERSION}" in body
 
 
+def stated(shape, text):
+    """Whether `text` states `shape` as `[batch, 64, 64, 3]`, naming each dimension of
+    any size as it likes (`[batch, height, width, 3]`)."""
+    dims = [r"\w+" if dim is None else str(dim) for dim in shape[1:]]
+    return re.search(r"`\[" + ", ".join(["batch", *dims]) + r"\]`", text) is not None
+
+
 def shape_text(shape):
-    return "`[" + ", ".join(str(dim) for dim in ["batch", *shape[1:]]) + "]`"
+    """`[batch, 64, 64, 3]`; a name of your choice for each None."""
+    return "`[" + ", ".join(str(dim) for dim in ["batch", *shape[1:]]) + "]`" + (
+        ", a name of your choice for each None" if None in shape[1:] else ""
+    )
 
 
 @pytest.fixture(scope="module")
@@ -113,14 +123,18 @@ def loaded(export_dir):
 def test_inputs_and_outputs_match_the_model(model_doc, loaded):
     _, _, _, body = model_doc
     section = body.split("## Inputs and outputs", 1)[1].split("\n## ", 1)[0]
-    assert shape_text(INPUT_SIGNATURE.shape) in section
+    assert stated(INPUT_SIGNATURE.shape, section), (
+        f"say that the input has shape {shape_text(INPUT_SIGNATURE.shape)} (Inputs and outputs)"
+    )
     assert INPUT_SIGNATURE.dtype.name in section
     assert f"takes `{INPUT_SIGNATURE.name}`" in section
     signature = loaded.signatures["serving_default"]
     assert OUTPUT_KEY in signature.structured_outputs
     for name, output in signature.structured_outputs.items():
-        assert shape_text(output.shape) in section, name
-        assert f'"{name}"' in section
+        assert stated(output.shape, section), (
+            f"say that output {name!r} has shape {shape_text(output.shape)} (Inputs and outputs)"
+        )
+        assert f'"{name}"' in section, f'name output "{name}" in Inputs and outputs'
 
 
 def example_section():
