@@ -95,7 +95,7 @@ MEMBERS = [
         "keras3_functional_dropout.py", "keras_full", "keras3", "image-classification",
         doc={
             **NO_DROPOUT_ARGUMENT,
-            "`[batch, 32, 32, 3]`": "`[batch, None, None, 3]`",
+            "`[batch, 32, 32, 3]`": "`[batch, height, width, 3]`",
             'returns `{"logits": ...}`.': 'returns `{"features": ..., "logits": ...}`; '
             '`"features"` (`[batch, 8]`) are the logits\' inputs.',
             "trainable=True),": 'trainable=True, output_key="logits"),',
