@@ -215,7 +215,8 @@ def test_foreign_checkpoint_is_refused_naming_what_is_unmatched(
     foreign_checkpoint_dir, tmp_path, refusing_model
 ):
     with pytest.raises(ExportError, match="does not match the model; unmatched: "):
-        export_saved_model(foreign_checkpoint_dir, tmp_path / "export")
+        export_saved_model(foreign_checkpoint_dir, tmp_path / "new" / "serving", versioned=True)
+    # Nor the directories the export made for its versions.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign"]
 
 

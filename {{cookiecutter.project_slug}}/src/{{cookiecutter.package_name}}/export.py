@@ -9,7 +9,8 @@ saves the model through `ReusableModule` without any optimizer state, makes the
 SavedModel's one random field deterministic, scans the graph for unsafe ops,
 verifies the result in a fresh Python process, and only then publishes it
 and packs it (`pack.py`). A failed or killed export leaves any previous export
-untouched and nothing half-written in its place.
+untouched and nothing half-written in its place; a refused one, no directory
+it made either.
 
 `--export_dir` and the checkpoint may be local paths or URLs of TensorFlow's
 filesystems (`filesystems.py`): `gs://bucket/models/x`, `ram://x`, `s3://...`
@@ -62,6 +63,7 @@ from {{ cookiecutter.package_name }}.reusable import (
 from {{ cookiecutter.package_name }}.scan import REASONS, scan_saved_model
 from {{ cookiecutter.package_name }}.staging import (
     TargetTakenError,
+    export_parent,
     is_taken,
     move_into_place,
     remove_abandoned,
@@ -145,56 +147,57 @@ def export_saved_model(
     for path in (export_dir, parent):
         if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
             raise ExportError(f"{path} is a file; --export_dir must name a directory")
-    if local:
-        try:
-            Path(parent).mkdir(parents=True, exist_ok=True)
-            remove_abandoned(parent)
-        except OSError as error:
-            raise ExportError(f"cannot write in {parent}: {error.strerror}") from None
-    taken = is_taken if local else upload.is_taken
-    # Checked again when publishing; refused here first, before seconds of work.
-    if not versioned and not overwrite and taken(export_dir):
-        raise ExportError(f"{export_dir} is not empty; pass --overwrite to replace it")
-    if pack and not versioned and not overwrite and taken(_archive_of(export_dir)):
-        raise ExportError(f"{_archive_of(export_dir)} exists; pass --overwrite to replace it")
-
-    try:
-        source = find_source(source)  # Before the model is built: seconds for a large one.
-    except RestoreError as error:
-        raise ExportError(str(error)) from None
-    model = build_model()
-    refuse_python_layers(model)
-    try:
-        restored = restore(model, source)
+    with contextlib.ExitStack() as stack:
         if local:
-            with staging_dir(parent) as staging:
-                report = save_verified(model, staging, verify)
-                published = move_into_place(
-                    staging, export_dir, overwrite=overwrite, versioned=versioned
-                )
-        else:  # Verified on local disk, then uploaded and checked byte for byte.
-            with tempfile.TemporaryDirectory() as scratch:
-                report = save_verified(model, scratch, verify)
-                published = upload.upload(
-                    scratch, export_dir, overwrite=overwrite, versioned=versioned
-                )
-    except (RestoreError, TargetTakenError, upload.UploadError) as error:
-        raise ExportError(str(error)) from None
-    except PermissionError as error:
-        raise ExportError(f"cannot write in {parent}: {error.strerror}") from None
-    exported = Exported(
-        restored,
-        dataclasses.replace(report, path=str(published)),
-        activity_regularized=tuple(activity_regularized(model)),
-    )
-    if pack:
-        archive = _archive_of(published)
+            try:
+                stack.enter_context(export_parent(parent))
+                remove_abandoned(parent)
+            except OSError as error:
+                raise ExportError(f"cannot write in {parent}: {error.strerror}") from None
+        taken = is_taken if local else upload.is_taken
+        # Checked again when publishing; refused here first, before seconds of work.
+        if not versioned and not overwrite and taken(export_dir):
+            raise ExportError(f"{export_dir} is not empty; pass --overwrite to replace it")
+        if pack and not versioned and not overwrite and taken(_archive_of(export_dir)):
+            raise ExportError(f"{_archive_of(export_dir)} exists; pass --overwrite to replace it")
+
         try:
-            digest = pack_saved_model(published, archive, overwrite=overwrite)
-        except PackError as error:
-            raise ExportError(f"{published} was published, but not packed: {error}") from None
-        exported = dataclasses.replace(exported, archive=str(archive), sha256=digest)
-    return exported
+            source = find_source(source)  # Before the model is built: seconds for a large one.
+        except RestoreError as error:
+            raise ExportError(str(error)) from None
+        model = build_model()
+        refuse_python_layers(model)
+        try:
+            restored = restore(model, source)
+            if local:
+                with staging_dir(parent) as staging:
+                    report = save_verified(model, staging, verify)
+                    published = move_into_place(
+                        staging, export_dir, overwrite=overwrite, versioned=versioned
+                    )
+            else:  # Verified on local disk, then uploaded and checked byte for byte.
+                with tempfile.TemporaryDirectory() as scratch:
+                    report = save_verified(model, scratch, verify)
+                    published = upload.upload(
+                        scratch, export_dir, overwrite=overwrite, versioned=versioned
+                    )
+        except (RestoreError, TargetTakenError, upload.UploadError) as error:
+            raise ExportError(str(error)) from None
+        except PermissionError as error:
+            raise ExportError(f"cannot write in {parent}: {error.strerror}") from None
+        exported = Exported(
+            restored,
+            dataclasses.replace(report, path=str(published)),
+            activity_regularized=tuple(activity_regularized(model)),
+        )
+        if pack:
+            archive = _archive_of(published)
+            try:
+                digest = pack_saved_model(published, archive, overwrite=overwrite)
+            except PackError as error:
+                raise ExportError(f"{published} was published, but not packed: {error}") from None
+            exported = dataclasses.replace(exported, archive=str(archive), sha256=digest)
+        return exported
 
 
 def _archive_of(export_dir):

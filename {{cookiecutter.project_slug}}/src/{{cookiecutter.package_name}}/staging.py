@@ -38,6 +38,26 @@ class TargetTakenError(Exception):
 
 
 @contextlib.contextmanager
+def export_parent(parent):
+    """Makes the directory `parent` and its missing parents for the block that publishes there.
+
+    If the block fails, those it made and nothing has filled since are removed
+    again: a refused export leaves no directory behind.
+    """
+    made = [path for path in [Path(parent), *Path(parent).parents] if not path.exists()]
+    try:
+        Path(parent).mkdir(parents=True, exist_ok=True)
+        yield
+    except BaseException:
+        for path in made:  # Deepest first; a directory another export uses stays.
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        raise
+
+
+@contextlib.contextmanager
 def staging_dir(parent):
     """A new empty directory in `parent`, deleted on exit unless it was published."""
     path = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=parent))
