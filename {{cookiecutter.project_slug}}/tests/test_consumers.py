@@ -137,6 +137,12 @@ def test_export_holds_no_optimizer_state(export_dir):
 # --- hub.KerasLayer in tf_keras -----------------------------------------------------------------
 
 
+def classifier_head(layers):
+    """Layers of a 3-class head for an output of any rank: `[batch, features]`, a sequence,
+    a feature map. Dense on the last axis, averaged over the others."""
+    return [layers.Dense(3), layers.Reshape((-1, 3)), layers.GlobalAveragePooling1D()]
+
+
 def keras_layer_model(export_dir, trainable, output_key):
     """A tf_keras classifier on top of the SavedModel, as a fine-tuning consumer builds it."""
     with keras_defaults():
@@ -144,7 +150,7 @@ def keras_layer_model(export_dir, trainable, output_key):
         model = tf_keras.Sequential([
             keras_input(tf_keras),
             layer,
-            tf_keras.layers.Dense(3),
+            *classifier_head(tf_keras.layers),
         ])
     model.compile(
         optimizer=tf_keras.optimizers.SGD(0.1),
@@ -303,7 +309,8 @@ def test_tfsm_layer_training_step_changes_its_output(export_dir, dataset):
     layer = tfsm_layer(export_dir)
     with keras_defaults():
         model_inputs = keras_input(keras)
-        model = keras.Model(model_inputs, keras.layers.Dense(3)(layer(model_inputs)[OUTPUT_KEY]))
+        logits = keras.Sequential(classifier_head(keras.layers))(layer(model_inputs)[OUTPUT_KEY])
+        model = keras.Model(model_inputs, logits)
     model.compile(
         optimizer=keras.optimizers.SGD(0.1),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
