@@ -139,7 +139,14 @@ MEMBERS = [
     Member("tf_keras_subclassed_list.py", "keras_full", "tf_keras", "image-classification"),
     Member(
         "tf_keras_sequential_piece.py", "keras_piece", "tf_keras", "image-feature-vector",
-        doc={**NO_DROPOUT_ARGUMENT, **tflite_with_tensorflow_ops("feature_vector")},
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            **tflite_with_tensorflow_ops("feature_vector"),
+            "`[batch, 64]`: the feature vector of each image": "`[batch, 16, 64]`: a feature "
+            "vector for each 8x8 patch of each image",
+            "    tf_keras.layers.Dense(5),": "    tf_keras.layers.GlobalAveragePooling1D(),\n"
+            "    tf_keras.layers.Dense(5),",
+        },
     ),
     Member(
         "tf_keras_text_vectorization.py", "keras_full", "tf_keras", "text-classification",

@@ -1,6 +1,8 @@
 """tf_keras Sequential feature extractor on image patches; Dropout, no regularizer, no batch norm.
 
-Its patches come from `tf.image.extract_patches`, as in keras.io's Keras 2
+It returns a sequence, one feature vector per patch (`[batch, 16, 64]`), as a
+vision transformer's encoder does, for a head that attends or pools. Its
+patches come from `tf.image.extract_patches`, as in keras.io's Keras 2
 vision transformer: TFLite has no builtin kernel for that op, so the model doc's
 TFLite example converts with TensorFlow ops enabled (`SELECT_TF_OPS`).
 """
@@ -41,11 +43,13 @@ def build_model():
         keras.Input(INPUT_SIGNATURE.shape[1:]),
         Patches(PATCH_SIZE),
         keras.layers.Dense(32, activation="relu"),
-        keras.layers.GlobalAveragePooling1D(),
         keras.layers.Dropout(0.3),
         keras.layers.Dense(64),
     ], name="sequential_piece")
 
 
 def build_training_model(model):
-    return keras.Sequential([model, keras.layers.Dense(NUM_CLASSES)], name="classifier")
+    return keras.Sequential(
+        [model, keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(NUM_CLASSES)],
+        name="classifier",
+    )
