@@ -152,7 +152,9 @@ def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size,
     """Keras `fit`; the regularization losses join the loss by themselves."""
     with strategy.scope():  # Keras builds its training state in the model's strategy.
         first = tf.nest.map_structure(lambda part: tf.constant(part[:1]), inputs)
-        if isinstance(training_model(first), dict):
+        # In a replica, as fit calls it: a model holding a hub.KerasLayer fails a call in
+        # the strategy's cross-replica context (tensorflow/hub#649).
+        if isinstance(strategy.run(training_model, args=(first,)), dict):
             training_model = OutputKeyEntry(training_model)
         training_model.compile(
             optimizer=optimizer,
