@@ -33,7 +33,7 @@ from {{ cookiecutter.package_name }}.export import (
 {%- endif %}
     save_verified,
 )
-from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
 from {{ cookiecutter.package_name }}.restore import RestoreError, restore
 from {{ cookiecutter.package_name }}.reusable import activity_regularized, weight_penalties
 from {{ cookiecutter.package_name }}.scan import scan_saved_model
@@ -499,11 +499,14 @@ def test_overwrite_replaces_the_previous_export(
 
 def test_wrong_dtype_and_shape_are_clear_errors(export_dir, inputs):
     {%- if cookiecutter.__inputs == "text" %}
-    wrong_dtype, wrong_shape, dtype = tf.range(len(inputs)), inputs[:, None], "string"
+    wrong_dtype, wrong_shape = tf.range(len(inputs)), inputs[:, None]
     {%- else %}
+    wrong_dtype = inputs.astype("float32" if INPUT_SIGNATURE.dtype == tf.float64 else "float64")
     # One channel short: wrong for any image size, also where height and width are None.
-    wrong_dtype, wrong_shape, dtype = inputs.astype("float64"), inputs[..., :-1], "float"
+    wrong_shape = inputs[..., :-1]
     {%- endif %}
+    name = INPUT_SIGNATURE.dtype.name
+    dtype = {"float32": "float", "float64": "double", "float16": "half"}.get(name, name)
     loaded = tf.saved_model.load(str(export_dir))
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):
         loaded(wrong_dtype)

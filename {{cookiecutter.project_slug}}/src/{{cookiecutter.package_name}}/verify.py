@@ -179,7 +179,10 @@ def verify_saved_model(path, expected):
         try:
             values = outputs()
         except (KeyError, TypeError, ValueError) as error:
-            raise VerificationError(f"{name} cannot be called: {first_line(error)}") from None
+            raise VerificationError(
+                f"{name} cannot be called on {inputs.dtype}{list(inputs.shape)} inputs: "
+                f"{first_line(error)}"
+            ) from None
         differing = differing_outputs(values, expected.outputs, key)
         _check(not differing, f"{name} differs from the model in {', '.join(differing)}")
     # After the inference checks: a training-mode call updates batch-norm statistics.
