@@ -134,9 +134,11 @@ def make_optimizer(learning_rate):
 
 
 class OutputKeyEntry(keras.Model):
-    """A model that returns a dict, as Keras' `fit` trains it: on its OUTPUT_KEY entry.
+    """The training model as Keras' `fit` trains it: on its OUTPUT_KEY entry if it returns a dict.
 
-    The model contract; `fit` with one loss takes a single output. The wrapped
+    The model contract; `fit` with one loss takes a single output. Deciding in
+    `call`, as `fit` traces it, costs no call of the model ahead of training (a
+    replica's eager forward pass of a large network takes seconds). The wrapped
     model's variables and losses are this one's, and nothing of it is saved.
     """
 
@@ -145,17 +147,14 @@ class OutputKeyEntry(keras.Model):
         self.wrapped = model
 
     def call(self, inputs, training=False):
-        return self.wrapped(inputs, training=training)[OUTPUT_KEY]
+        outputs = self.wrapped(inputs, training=training)
+        return outputs[OUTPUT_KEY] if isinstance(outputs, dict) else outputs
 
 
 def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size, run_eagerly):
     """Keras `fit`; the regularization losses join the loss by themselves."""
     with strategy.scope():  # Keras builds its training state in the model's strategy.
-        first = tf.nest.map_structure(lambda part: tf.constant(part[:1]), inputs)
-        # In a replica, as fit calls it: a model holding a hub.KerasLayer fails a call in
-        # the strategy's cross-replica context (tensorflow/hub#649).
-        if isinstance(strategy.run(training_model, args=(first,)), dict):
-            training_model = OutputKeyEntry(training_model)
+        training_model = OutputKeyEntry(training_model)
         training_model.compile(
             optimizer=optimizer,
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
