@@ -60,6 +60,7 @@ COMMON_FILES = {
     "tests/tflite_refusal.py",
     "tests/test_scan.py",
     "tests/test_staging.py",
+    "tests/test_train.py",
     "tests/test_verify.py",
 }
 

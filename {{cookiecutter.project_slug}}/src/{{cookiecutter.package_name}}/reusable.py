@@ -105,7 +105,7 @@ class ReusableModule(tf.train.Checkpoint):
             training: network.get_concrete_function(input_signature, training, **specs)
             for training in (False, True)
         }
-        _check_outputs(traced[False].structured_outputs)
+        check_outputs(traced[False].structured_outputs)
         # The lookup tables the network reads are captured by its traces; tracked
         # here, they are saved, and the vocabulary files that initialize them become
         # assets. Only those: an adapted Keras lookup layer also keeps the word counts
@@ -181,11 +181,12 @@ def _float_defaults(hyperparameters):
     return {name: float(value) for name, value in hyperparameters.items()}
 
 
-def _check_outputs(outputs):
+def check_outputs(outputs):
     """Raises `OutputsError` unless `outputs` is a Tensor or a dict of Tensors.
 
     A signature's outputs are named: a list or tuple (a functional Keras model
-    built with a list of outputs) has no names to serve them under.
+    built with a list of outputs) has no names to serve them under. `train.py`
+    asks the same of what it trains, which takes its loss on one named output.
     """
     tensors = outputs.values() if isinstance(outputs, dict) else [outputs]
     if not all(isinstance(tensor, tf.Tensor) for tensor in tensors):

@@ -37,19 +37,20 @@ from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.model import (
+    OUTPUT_KEY,
+    build_model,
+    build_training_model,
+)
 {%- if cookiecutter.__builder == "module" %}
-from {{ cookiecutter.package_name }}.model import (
-    OUTPUT_KEY,
-    build_model,
-    build_training_model,
+from {{ cookiecutter.package_name }}.reusable import (
+    OutputsError,
+    as_dict,
+    check_outputs,
+    weight_penalties,
 )
-from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
 {%- else %}
-from {{ cookiecutter.package_name }}.model import (
-    OUTPUT_KEY,
-    build_model,
-    build_training_model,
-)
+from {{ cookiecutter.package_name }}.reusable import OutputsError, check_outputs
 {%- endif %}
 
 
@@ -96,7 +97,9 @@ def fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size,
     def replica_step(inputs, labels):
         with tf.GradientTape() as tape:
             # A model that returns a dict trains on its OUTPUT_KEY entry (the model contract).
-            logits = as_dict(training_model(inputs, training=True), OUTPUT_KEY)[OUTPUT_KEY]
+            outputs = training_model(inputs, training=True)
+            check_outputs(outputs)
+            logits = as_dict(outputs, OUTPUT_KEY)[OUTPUT_KEY]
             cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
             # Scaled by the global batch, so summing over replicas gives the mean.
             loss = tf.nn.compute_average_loss(cross_entropy, global_batch_size=batch_size)
@@ -148,6 +151,7 @@ class OutputKeyEntry(keras.Model):
 
     def call(self, inputs, training=False):
         outputs = self.wrapped(inputs, training=training)
+        check_outputs(outputs)
         return outputs[OUTPUT_KEY] if isinstance(outputs, dict) else outputs
 
 
@@ -239,6 +243,12 @@ def main(argv):
             run_eagerly=args.run_eagerly,
         )
     except UnknownSchemeError as error:
+        sys.exit(f"ERROR: {error}")
+    except OutputsError as error:
+        # Keras re-raises an error of a layer's `call` with the call's arguments added
+        # to its message, from inside its handler: the error it re-raises is the context.
+        while isinstance(error.__context__, OutputsError):
+            error = error.__context__
         sys.exit(f"ERROR: {error}")
     print(f"Wrote checkpoint {path}")
 

@@ -1,0 +1,44 @@
+"""`train` refuses, in one line and writing nothing, a training model whose outputs have no names.
+
+Its loss goes on one output: the model's only Tensor, or the OUTPUT_KEY entry of
+its dict (model.py's contract). A list or tuple of outputs (a functional Keras
+model built with a list) names none; `export` refuses such a model with the same
+line. On the stand-in: what `train` does with the outputs is the same for any model.
+"""
+
+{% if cookiecutter.__builder == "tf_keras" -%}
+import tf_keras as keras
+{%- else -%}
+import keras
+{%- endif %}
+
+from {{ cookiecutter.package_name }} import model as model_py
+
+from stand_in import StandIn
+
+
+class Listed(keras.Model):
+    """The model's output, in a list of one."""
+
+    def __init__(self, model, **kwargs):
+        super().__init__(**kwargs)
+        self.wrapped = model
+
+    def call(self, inputs, training=False):
+        return [self.wrapped(inputs, training=training)]
+
+
+def test_training_model_returning_a_list_is_refused_in_one_line(
+    tmp_path, monkeypatch, run_command
+):
+    monkeypatch.setattr(model_py, "build_model", StandIn)
+    monkeypatch.setattr(model_py, "build_training_model", Listed)
+    message, _ = run_command(
+        "train", "--checkpoint_dir", tmp_path / "checkpoints", "--epochs", 1,
+        "--num_examples", 8, "--batch_size", 8, "--run_eagerly",
+    )
+    assert message == (
+        "ERROR: the model returns a list; return one Tensor or a dict of named Tensors "
+        '(a functional Keras model: keras.Model(inputs, {"logits": ..., ...}))'
+    )
+    assert list(tmp_path.iterdir()) == []
