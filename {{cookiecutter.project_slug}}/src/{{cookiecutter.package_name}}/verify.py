@@ -270,9 +270,12 @@ def ops_without_gradient(loaded):
     on the input's path that training the model in memory never differentiates
     (tf_keras's RandomContrast, op AdjustContrastv2). Listed: ops of a type
     TensorFlow registers no gradient for (nor declares non-differentiable)
-    that output a dtype gradients flow through, and ops with a custom gradient,
-    which the loading process may not have. Whether one really stops the
-    gradient, only taking it says.
+    that output a dtype gradients flow through, and ops with a custom gradient
+    (`tf.custom_gradient`) that the load did not register: it registers each
+    one the SavedModel holds under the name the op carries, and a save that
+    could not trace one leaves it out. Whether one really stops the gradient,
+    only taking it says. The custom gradients of `tf.nn.silu` (swish, in every
+    EfficientNet) are held and registered: those cost no gradient here.
     """
     found = set()
     for function in loaded.__call__.concrete_functions:
@@ -282,9 +285,10 @@ def ops_without_gradient(loaded):
         for node in [*graph.node, *(node for called in library for node in called.node_def)]:
             if node.op in calls or not node.input:  # No inputs: nothing to differentiate.
                 continue
-            if "_gradient_op_type" in node.attr or (
-                not _has_gradient(node.op) and any(map(_differentiable, _output_dtypes(node)))
-            ):
+            if "_gradient_op_type" in node.attr:
+                if not _has_gradient(node.attr["_gradient_op_type"].s.decode()):
+                    found.add(node.op)
+            elif not _has_gradient(node.op) and any(map(_differentiable, _output_dtypes(node))):
                 found.add(node.op)
     return sorted(found)
 
