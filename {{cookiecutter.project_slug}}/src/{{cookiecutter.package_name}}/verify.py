@@ -271,11 +271,13 @@ def ops_without_gradient(loaded):
     (tf_keras's RandomContrast, op AdjustContrastv2). Listed: ops of a type
     TensorFlow registers no gradient for (nor declares non-differentiable)
     that output a dtype gradients flow through, and ops with a custom gradient
-    (`tf.custom_gradient`) that the load did not register: it registers each
-    one the SavedModel holds under the name the op carries, and a save that
-    could not trace one leaves it out. Whether one really stops the gradient,
-    only taking it says. The custom gradients of `tf.nn.silu` (swish, in every
-    EfficientNet) are held and registered: those cost no gradient here.
+    (`tf.custom_gradient`) that the load did not register. The load registers
+    each one the SavedModel holds, under the name the op carries; the save
+    leaves out one the saving process had no gradient for (an op of a loaded
+    SavedModel inside the model, saved without its custom gradients). Whether
+    one really stops the gradient, only taking it says. The custom gradients of
+    `tf.nn.silu` (swish, in every EfficientNet) are held and registered: those
+    cost no gradient here.
     """
     found = set()
     for function in loaded.__call__.concrete_functions:
