@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.core.framework import types_pb2
 {%- if cookiecutter.__builder == "tf_keras" %}
 import tf_keras as keras
 {%- endif %}
@@ -505,8 +506,9 @@ def test_wrong_dtype_and_shape_are_clear_errors(export_dir, inputs):
     # One channel short: wrong for any image size, also where height and width are None.
     wrong_shape = inputs[..., :-1]
     {%- endif %}
-    name = INPUT_SIGNATURE.dtype.name
-    dtype = {"float32": "float", "float64": "double", "float16": "half"}.get(name, name)
+    # The serving signature names dtypes as TensorFlow's DataType proto does (float32: "float").
+    dtype = types_pb2.DataType.Name(INPUT_SIGNATURE.dtype.as_datatype_enum)
+    dtype = dtype.removeprefix("DT_").lower()
     loaded = tf.saved_model.load(str(export_dir))
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):
         loaded(wrong_dtype)
