@@ -453,21 +453,50 @@ def spread(model, inputs, **hyperparameters):
     return float(np.std(outputs, axis=0).mean())
 
 
+def state_after_training_call(loaded, inputs, **hyperparameters):
+    """The values of every variable after one training-mode call, which is then undone.
+
+    Random-number state included (Keras 3's in `variables`, tf_keras's apart):
+    from the same state, the same call draws the same numbers.
+    """
+    state = [*loaded.variables, *getattr(loaded, "unlisted_variables", [])]
+    before = variable_values(state)
+    loaded(inputs, training=True, **hyperparameters)
+    after = variable_values(state)
+    for variable, value in zip(state, before, strict=True):
+        variable.assign(value)
+    return after
+
+
+def same_state(first, second):
+    return all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
 def test_hyperparameters_are_exactly_the_declared_ones(training_loaded, inputs):
     loaded = training_loaded
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):
         loaded(inputs, not_a_hyperparameter=0.5)
     for name, default in HYPERPARAMETERS.items():
         other = other_value(default)
-        # Each reaches the model: it changes the inference outputs, or how much
-        # training outputs vary (a dropout rate).
+        # Each reaches the model: it changes the inference outputs, how much training
+        # outputs vary (a dropout rate), or what a training-mode call does to the
+        # variables (a batch-norm momentum, TF Hub's `batch_norm_momentum`): that,
+        # where the same call from the same values always does the same.
         moves_inference = differing_outputs(
             loaded(inputs, **{name: other}), loaded(inputs, **{name: default}), OUTPUT_KEY
         )
         moves_spread = not np.isclose(
             spread(loaded, inputs, **{name: other}), spread(loaded, inputs), rtol=0.1, atol=1e-7
         )
-        assert moves_inference or moves_spread, f"hyperparameter {name!r} changes nothing"
+        state = state_after_training_call(loaded, inputs, **{name: default})
+        moves_state = same_state(state, state_after_training_call(loaded, inputs)) and not (
+            same_state(state, state_after_training_call(loaded, inputs, **{name: other}))
+        )
+        assert moves_inference or moves_spread or moves_state, (
+            f"hyperparameter {name!r} changes nothing: not the inference outputs, not how much "
+            "training outputs vary, not what a training-mode call does to the variables (checked "
+            "when that call is repeatable: a model whose random ops are unseeded varies it)"
+        )
 
 
 def test_keras_layer_passes_hyperparameters_as_arguments(
