@@ -8,10 +8,11 @@ it writes on local disk; your export, copied there, loads from there with its
 assets. The export (its restore included), verifier, scanner and packer move
 the same bytes for any model: their round trip through `ram://` exports the
 stand-in (tests/stand_in.py), in a fraction of the time; what the export does
-with your model is tested on local disk. `ram://` lists every prefix of a file's name as a
-directory (`x` "holds" `x.tar.gz`), so the places here share no prefix, and the
-package is written apart from the export. How an upload publishes (`upload.py`)
-is tested on a directory of placeholder files: it copies bytes and parses none.
+with your model is tested on local disk. `ram://` lists every prefix of a
+file's name as a directory (`x` "holds" `x.tar.gz`), so the places here share
+no prefix, and the package is written apart from the export. How an upload
+publishes (`upload.py`) is tested on a directory of placeholder files: it
+copies bytes and parses none.
 """
 
 import hashlib
