@@ -22,6 +22,8 @@ import pytest
 
 import {{ cookiecutter.package_name }}
 
+from training_state import put_back
+
 SRC = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
 PACKAGE = {{ cookiecutter.package_name }}.__name__
 
@@ -251,10 +253,8 @@ def training_source_model(source_model):
     exact inference outputs from `source_model`. Not a second restored copy:
     building and restoring a large model takes seconds.
     """
-    values = [variable.numpy().copy() for variable in source_model.variables]
-    yield source_model
-    for variable, value in zip(source_model.variables, values, strict=True):
-        variable.assign(value)
+    with put_back(source_model.variables):
+        yield source_model
 
 
 @pytest.fixture(scope="session")

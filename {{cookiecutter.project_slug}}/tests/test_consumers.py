@@ -37,7 +37,7 @@ from {{ cookiecutter.package_name }}.verify import (
 
 from consumer_defaults import keras_defaults
 from tflite_refusal import NO_TFLITE, refused_ops
-from training_state import as_keras_layer_lists, changed, variable_values
+from training_state import as_keras_layer_lists, changed, put_back, variable_values
 
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
 MODEL_DOC = next((Path(__file__).resolve().parents[1] / "assets" / "docs").rglob("models/*/*.md"))
@@ -460,12 +460,9 @@ def state_after_training_call(loaded, inputs, **hyperparameters):
     from the same state, the same call draws the same numbers.
     """
     state = [*loaded.variables, *getattr(loaded, "unlisted_variables", [])]
-    before = variable_values(state)
-    loaded(inputs, training=True, **hyperparameters)
-    after = variable_values(state)
-    for variable, value in zip(state, before, strict=True):
-        variable.assign(value)
-    return after
+    with put_back(state):
+        loaded(inputs, training=True, **hyperparameters)
+        return variable_values(state)
 
 
 def same_state(first, second):

@@ -1,10 +1,23 @@
 """What a training step changes in a model's variables, for tests that train a consumer."""
 
+import contextlib
+
 import numpy as np
 
 
 def variable_values(variables):
     return [variable.numpy().copy() for variable in variables]
+
+
+@contextlib.contextmanager
+def put_back(variables):
+    """Gives every one of `variables` its value back when the block ends."""
+    before = variable_values(variables)
+    try:
+        yield
+    finally:
+        for variable, value in zip(variables, before, strict=True):
+            variable.assign(value)
 
 
 def changed(before, variables):
