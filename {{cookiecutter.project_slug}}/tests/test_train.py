@@ -1,4 +1,8 @@
-"""`train` refuses, in one line and writing nothing, a training model whose outputs have no names.
+"""`train` refuses, in one line and writing nothing, what `export` would refuse of the model.
+
+A model that builds its variables in its first call: restored before it, it
+would be exported with initialized weights (`restore.check_built`). And a
+training model whose outputs have no names.
 
 Its loss goes on one output: the model's only Tensor, or the OUTPUT_KEY entry of
 its dict (model.py's contract). A list or tuple of outputs (a functional Keras
@@ -41,4 +45,15 @@ def test_training_model_returning_a_list_is_refused_in_one_line(
         "ERROR: the model returns a list; return one Tensor or a dict of named Tensors "
         '(a functional Keras model: keras.Model(inputs, {"logits": ..., ...}))'
     )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_built_by_its_first_call_is_refused_before_training(
+    tmp_path, monkeypatch, run_command
+):
+    monkeypatch.setattr(  # No Input: its first call, in training, would build it.
+        model_py, "build_model", lambda: keras.Sequential([keras.layers.Dense(2)])
+    )
+    message, _ = run_command("train", "--checkpoint_dir", tmp_path / "checkpoints")
+    assert message.startswith("ERROR: the model has no variables yet: build every variable in ")
     assert list(tmp_path.iterdir()) == []

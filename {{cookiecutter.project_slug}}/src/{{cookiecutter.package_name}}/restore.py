@@ -43,8 +43,8 @@ from {{ cookiecutter.package_name }}.reusable import tf_variable
 
 KERAS_FILES = (".keras", ".weights.h5", ".h5")
 BUILD_EVERY_VARIABLE = (
-    "build every variable in build_model() (call a subclassed model once on a batch, or "
-    "build it from keras.Input)"
+    "build every variable in build_model() (start a Sequential with keras.Input(shape), build "
+    "a functional model from it, or call a subclassed model once on a batch)"
 )
 
 
@@ -94,12 +94,28 @@ def find_source(source):
     return path
 
 
-def restore(model, source):
-    """Restores every variable of `model` from `source` (see the module docstring)."""
+def check_built(model):
+    """Raises `RestoreError` if `model` creates its variables in its first call, not before.
+
+    A Keras model with no `keras.Input` (a Sequential without one, a subclassed
+    model) is built by its first call. Restored before that, it has none of its
+    weights, or only its seed generators' (a `Dropout`'s, made with the layer):
+    the export's trace would create the others, initialized, and the
+    checkpoint's would go unused. `train` checks first too, so that no one
+    trains a model whose checkpoint the export would refuse.
+    """
     try:
+        built = getattr(model, "built", True)  # A tf.Module has its variables when built.
         model.variables  # noqa: B018 (tf_keras raises for a model its first call has not built)
     except ValueError:
-        raise RestoreError(f"the model has no variables yet: {BUILD_EVERY_VARIABLE}") from None
+        built = False
+    if not built:
+        raise RestoreError(f"the model has no variables yet: {BUILD_EVERY_VARIABLE}")
+
+
+def restore(model, source):
+    """Restores every variable of `model` from `source` (see the module docstring)."""
+    check_built(model)
     untracked = _untracked_variables(model)
     if untracked:
         raise RestoreError(

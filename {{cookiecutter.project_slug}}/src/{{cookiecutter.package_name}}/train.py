@@ -42,6 +42,7 @@ from {{ cookiecutter.package_name }}.model import (
     build_model,
     build_training_model,
 )
+from {{ cookiecutter.package_name }}.restore import RestoreError, check_built
 {%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.reusable import (
     OutputsError,
@@ -190,6 +191,7 @@ def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_ra
     keras.utils.set_random_seed(seed)
     with strategy.scope():  # Variables are created where the strategy places them.
         model = build_model()
+        check_built(model)  # What export would refuse to restore into, refused before training.
         training_model = build_training_model(model)
         optimizer = make_optimizer(learning_rate)
     inputs, labels = synthetic_examples(num_examples, seed=seed)
@@ -242,7 +244,7 @@ def main(argv):
             strategy=strategy,
             run_eagerly=args.run_eagerly,
         )
-    except UnknownSchemeError as error:
+    except (UnknownSchemeError, RestoreError) as error:
         sys.exit(f"ERROR: {error}")
     except OutputsError as error:
         # Keras re-raises an error of a layer's `call` with the call's arguments added
