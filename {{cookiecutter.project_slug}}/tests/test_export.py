@@ -462,6 +462,16 @@ def test_restores_a_file_that_keras_saved(name, source_model, spare_model, input
         # to write one, so no user can bring one. Its weights file is tested beside.
         assert name.endswith(".keras")
         return
+{%- if cookiecutter.keras_flavour == "tf_keras" %}
+    except ValueError as error:
+        # tf_keras writes a layer's weights under their names: a layer whose weights share
+        # one (a hub.KerasLayer of a Keras 3 export: `kernel`, `bias`, ...) has no HDF5
+        # file either. Its checkpoint, what `train` writes, is restored in the session.
+        assert "name already exists" in str(error), error
+        assert any(len({w.name for w in layer.weights}) < len(layer.weights)
+                   for layer in source_model.layers)
+        return
+{%- endif %}
     assert restore(spare_model, path).source == str(path)
     expected = inference_outputs(source_model, inputs)
     assert not differing_outputs(inference_outputs(spare_model, inputs), expected, OUTPUT_KEY)
