@@ -177,6 +177,23 @@ def test_keras_layer_has_the_source_weights_and_losses(
     assert same_values(layer(inputs).numpy(), main_output(inference_outputs(source_model, inputs)))
 
 
+def test_keras_layer_model_saves_and_loads_its_weights_as_hdf5(
+    export_dir, keras_layer_output_key, tmp_path
+):
+    # tf_keras' HDF5 format stores a layer's weights under their names: the export's
+    # variables need distinct ones (reusable._distinct_names), or the save is refused.
+    model, layer = keras_layer_model(export_dir, trainable=True, output_key=keras_layer_output_key)
+    assert len({weight.name for weight in layer.weights}) == len(layer.weights), (
+        "the export's variables share names: tf_keras cannot save them as HDF5"
+    )
+    model.set_weights([weight + 1 for weight in model.get_weights()])  # As fine-tuning would.
+    model.save_weights(tmp_path / "fine_tuned.h5")
+    reloaded, _ = keras_layer_model(export_dir, trainable=True, output_key=keras_layer_output_key)
+    reloaded.load_weights(tmp_path / "fine_tuned.h5")
+    for weight, saved in zip(reloaded.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(weight, saved)
+
+
 # Fine-tuning through hub.KerasLayer: the model doc's example, run as written and checked
 # for what it trains in test_model_doc.py.
 
