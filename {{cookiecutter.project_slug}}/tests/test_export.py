@@ -29,9 +29,6 @@ from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.export import (
     ExportError,
     export_saved_model,
-{%- if cookiecutter.__builder != "module" %}
-    refuse_python_layers,
-{%- endif %}
     save_verified,
 )
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
@@ -376,14 +373,6 @@ def test_kill_between_the_renames_is_repaired_by_the_next_export(checkpoint_dir,
 
 
 {% if cookiecutter.__builder != "module" -%}
-def test_lambda_layers_are_refused(spare_model):
-    """A Lambda layer is Python bytecode: whoever loads it runs our code."""
-    doubling = keras.layers.Lambda(lambda x: x * 2.0, name="doubling")
-    with pytest.raises(ExportError, match="'doubling' is a Lambda layer"):
-        refuse_python_layers(keras.Sequential([spare_model, doubling]))
-    refuse_python_layers(spare_model)
-
-
 def test_lookup_layer_without_vocabulary_is_refused(checkpoint_dir, monkeypatch):
     """A vocabulary adapted in training is in no checkpoint: build_model() must give it."""
 

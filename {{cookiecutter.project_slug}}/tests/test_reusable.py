@@ -1,6 +1,6 @@
 """The module class traces the user's network once per `training` value, however it is saved,
-serves hyperparameter defaults as floats, and exports only weight penalties as
-`regularization_losses`.
+serves hyperparameter defaults as floats, exports only weight penalties as
+`regularization_losses`, and leaves the model's Python (a `Lambda`'s) behind.
 
 Tracing is most of an export's cost for a real-size network (MobileNetV3Small:
 about 1.5 s per trace), and each trace is stored in the SavedModel. A stand-in
@@ -16,6 +16,9 @@ import numpy as np
 {% endif -%}
 import pytest
 import tensorflow as tf
+{%- if cookiecutter.__builder != "module" %}
+from tensorflow.core.protobuf import saved_model_pb2
+{%- endif %}
 {%- if cookiecutter.__builder == "tf_keras" %}
 import tf_keras as keras
 {%- endif %}
@@ -98,4 +101,22 @@ def test_activity_regularizers_are_left_out_and_weight_penalties_exported(tmp_pa
     expected_losses = [0.1 * np.sum(kernel**2), 0.5 * 3.0]  # In any order.
     np.testing.assert_allclose(sorted(report.regularization_losses), sorted(expected_losses))
     assert activity_regularized(model) == ["regularized"]
+
+
+def test_a_lambda_layer_is_exported_as_ops_and_its_python_is_left_behind(tmp_path):
+    # Keras keeps a Lambda's function as Python bytecode in the layer's config, and
+    # reviving the layer from it runs that code. The module class captures the model
+    # in its traces and does not track it: the export holds the ops the function
+    # traced to, and no Keras object (no keras_metadata.pb, no config to revive).
+    doubling = keras.layers.Lambda(lambda x: x * 2.0, name="doubling")
+    model = keras.Sequential([keras.Input([3]), doubling])
+    save_reusable(ReusableModule(model, tf.TensorSpec([None, 3], tf.float32), "doubled"), tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "assets", "fingerprint.pb", "saved_model.pb", "variables",
+    ]
+    saved = saved_model_pb2.SavedModel.FromString((tmp_path / "saved_model.pb").read_bytes())
+    objects = [node.user_object for node in saved.meta_graphs[0].object_graph_def.nodes]
+    assert not [o.identifier for o in objects if "keras" in o.identifier or o.metadata]
+    loaded = tf.saved_model.load(str(tmp_path))
+    np.testing.assert_array_equal(loaded(tf.ones([2, 3])), np.full([2, 3], 2.0))
 {%- endif %}

@@ -108,14 +108,6 @@ def reusable_module(model):
     return ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
 
 
-def refuse_python_layers(model):
-    """Keras `Lambda` layers hold Python bytecode: a model to share must not depend on it."""
-    for layer in getattr(model, "layers", []):
-        if type(layer).__name__ == "Lambda":
-            raise ExportError(f"layer {layer.name!r} is a Lambda layer; write a Layer subclass")
-        refuse_python_layers(layer)
-
-
 def export_saved_model(
     source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None
 ):
@@ -166,7 +158,6 @@ def export_saved_model(
         except RestoreError as error:
             raise ExportError(str(error)) from None
         model = build_model()
-        refuse_python_layers(model)
         try:
             restored = restore(model, source)
             if local:
