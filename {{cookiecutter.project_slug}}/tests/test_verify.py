@@ -63,6 +63,29 @@ def test_float_rounding_is_no_difference(stand_in_export):
     verify_saved_model(path, nudged(expected, ROUNDING_ULPS // 2))
 
 
+class Labelled(StandIn):
+    """The stand-in, also naming a class per example: a string output, as a classifier's may be."""
+
+    def __call__(self, inputs, training=False, **hyperparameters):
+        output = super().__call__(inputs, training, **hyperparameters)
+        return {OUTPUT_KEY: output, "label": tf.where(output[:, 0] > 0, "positive", "negative")}
+
+
+def test_string_outputs_are_compared_and_reach_the_fresh_process(inputs, tmp_path):
+    model = Labelled()
+    save_reusable(ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY), tmp_path / "saved_model")
+    expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
+    # What the fresh process reads: a NumPy .npz file, which refuses object arrays.
+    expected.save(tmp_path / "expected.npz")
+    carried = Expectations.load(tmp_path / "expected.npz")
+    assert not verify.differing_outputs(carried.outputs, expected.outputs, OUTPUT_KEY)
+    verify_saved_model(tmp_path / "saved_model", carried)
+    other = np.full(len(inputs), b"other")
+    wrong = dataclasses.replace(carried, outputs={**carried.outputs, "label": other})
+    with pytest.raises(VerificationError, match=r"differs from the model in label$"):
+        verify_saved_model(tmp_path / "saved_model", wrong)
+
+
 def test_missing_variables_are_refused(stand_in_export):
     path, expected = stand_in_export
     more = dataclasses.replace(expected, num_variables=expected.num_variables + 2)

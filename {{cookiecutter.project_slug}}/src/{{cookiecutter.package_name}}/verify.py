@@ -41,7 +41,7 @@ ROUNDING_ULPS = 128
 
 def same_values(actual, expected):
     """Whether two output arrays are equal, floats up to rounding (`ROUNDING_ULPS`)."""
-    actual, expected = np.asarray(actual), np.asarray(expected)
+    actual, expected = _bytes_as_array(actual), _bytes_as_array(expected)
     if actual.shape != expected.shape or actual.dtype != expected.dtype:
         return False
     if not np.issubdtype(expected.dtype, np.floating) or not expected.size:
@@ -49,6 +49,16 @@ def same_values(actual, expected):
     scale = np.max(np.abs(expected), initial=0, where=np.isfinite(expected))
     tolerance = ROUNDING_ULPS * np.spacing(expected.dtype.type(scale))
     return bool(np.allclose(actual, expected, rtol=0, atol=tolerance, equal_nan=True))
+
+
+def _bytes_as_array(values):
+    """`values` as a NumPy array; strings (TensorFlow returns an object array of bytes) as bytes.
+
+    A string output (class names, say) then compares with the same dtype however
+    it arrived, and saves in an `.npz` file, which refuses object arrays.
+    """
+    values = np.asarray(values)
+    return values.astype(bytes) if values.dtype == object else values
 
 
 def differing_outputs(actual, expected, output_key):
@@ -110,7 +120,10 @@ class Expectations:
 
     def save(self, path):
         values = dataclasses.asdict(self)
-        outputs = {f"outputs/{name}": value for name, value in values.pop("outputs").items()}
+        outputs = {
+            f"outputs/{name}": _bytes_as_array(value)
+            for name, value in values.pop("outputs").items()
+        }
         np.savez(path, **values, **outputs)
 
     @classmethod
