@@ -65,12 +65,14 @@ COMMON_FILES = {
 }
 
 # The package and the model doc are named after what goes in: image_model or text_model.
-# Only text models tokenize, with a vocabulary shipped beside the model.
+# Only text models tokenize, with a vocabulary shipped beside the model; image models'
+# synthetic data takes any shape of numbers.
 TEXT_FILES = {
     "src/{package}/tokenizer.py",
     "src/{package}/vocabulary.txt",
     "tests/test_vocabulary.py",
 }
+IMAGE_FILES = {"tests/test_data.py"}
 
 
 def files_of(project):
@@ -82,7 +84,7 @@ def expected_files(variant):
     text = variant["task"].startswith("text-")
     return {
         name.format(package=package, slug=package.replace("_", "-"))
-        for name in COMMON_FILES | (TEXT_FILES if text else set())
+        for name in COMMON_FILES | (TEXT_FILES if text else IMAGE_FILES)
     }
 
 
