@@ -105,10 +105,11 @@ def check_built(model):
     trains a model whose checkpoint the export would refuse.
     """
     try:
-        built = getattr(model, "built", True)  # A tf.Module has its variables when built.
         model.variables  # noqa: B018 (tf_keras raises for a model its first call has not built)
     except ValueError:
         built = False
+    else:
+        built = getattr(model, "built", True)  # A tf.Module has its variables when built.
     if not built:
         raise RestoreError(f"the model has no variables yet: {BUILD_EVERY_VARIABLE}")
 
