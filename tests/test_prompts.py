@@ -89,7 +89,7 @@ def test_answers_are_data_not_code(cookies):
     assert pyproject["project"]["authors"] == [{"name": author}]
     ruff_check(result.project_path)  # E999 for a file Python cannot parse.
     (package,) = (result.project_path / "src").iterdir()
-    kaggle_metadata = package / "kaggle_metadata.py"
+    kaggle_metadata = package / "exporter" / "kaggle_metadata.py"
     assert ast.literal_eval(re.search(r"^TITLE = (.*?)  #", kaggle_metadata.read_text(),
                                       flags=re.MULTILINE).group(1)) == project_name
 

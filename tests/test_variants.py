@@ -16,53 +16,44 @@ from conftest import (
 
 LEFTOVER_JINJA = re.compile(r"{{ *cookiecutter\.|{%")
 
-COMMON_FILES = {
+# The project's tree, room by room: yours (the model, its data, its doc and their tests),
+# the commands you run, and the exporter's machinery with its tests on the stand-in.
+YOUR_FILES = {
+    "src/{package}/model.py",
+    "src/{package}/data.py",
+    "assets/docs/my-org/my-org.md",
+    "assets/docs/my-org/models/{slug}/1.md",
+    "tests/your_model/test_consumers.py",
+    "tests/your_model/test_distribute.py",
+    "tests/your_model/test_model_doc.py",
+    "tests/your_model/test_train.py",
+}
+COMMANDS = {
+    f"src/{{package}}/{name}.py" for name in ("train", "export", "scan", "publish", "bench")
+}
+EXPORTER = {
+    f"src/{{package}}/exporter/{name}.py"
+    for name in ("__init__", "baseline", "bench_report", "checkpoint", "cli", "filesystems",
+                 "fresh_process", "kaggle_metadata", "pack", "restore", "reusable", "staging",
+                 "upload", "verify")
+}
+EXPORTER_TESTS = {
+    f"tests/exporter/test_{name}.py"
+    for name in ("bench", "commands", "export", "filesystems", "pack", "publish", "reusable",
+                 "scan", "staging", "verify")
+}
+SHARED = {
     ".gitignore",
     "README.md",
     "pyproject.toml",
     "src/{package}/__init__.py",
-    "src/{package}/baseline.py",
-    "src/{package}/bench.py",
-    "src/{package}/bench_report.py",
-    "src/{package}/checkpoint.py",
-    "src/{package}/cli.py",
-    "src/{package}/data.py",
-    "src/{package}/export.py",
-    "src/{package}/filesystems.py",
-    "src/{package}/fresh_process.py",
-    "src/{package}/model.py",
-    "src/{package}/kaggle_metadata.py",
-    "src/{package}/pack.py",
-    "src/{package}/publish.py",
-    "src/{package}/staging.py",
-    "src/{package}/restore.py",
-    "src/{package}/reusable.py",
-    "src/{package}/scan.py",
-    "src/{package}/train.py",
-    "src/{package}/upload.py",
-    "src/{package}/verify.py",
-    "assets/docs/my-org/my-org.md",
-    "assets/docs/my-org/models/{slug}/1.md",
     "tests/conftest.py",
-    "tests/test_bench.py",
-    "tests/test_commands.py",
-    "tests/test_consumers.py",
-    "tests/test_distribute.py",
-    "tests/test_export.py",
-    "tests/test_filesystems.py",
-    "tests/test_model_doc.py",
-    "tests/test_pack.py",
-    "tests/test_publish.py",
-    "tests/test_reusable.py",
     "tests/stand_in.py",
     "tests/training_state.py",
     "tests/consumer_defaults.py",
     "tests/tflite_refusal.py",
-    "tests/test_scan.py",
-    "tests/test_staging.py",
-    "tests/test_train.py",
-    "tests/test_verify.py",
 }
+COMMON_FILES = YOUR_FILES | COMMANDS | EXPORTER | EXPORTER_TESTS | SHARED
 
 # The package and the model doc are named after what goes in: image_model or text_model.
 # Only text models tokenize, with a vocabulary shipped beside the model; image models'
@@ -70,9 +61,9 @@ COMMON_FILES = {
 TEXT_FILES = {
     "src/{package}/tokenizer.py",
     "src/{package}/vocabulary.txt",
-    "tests/test_vocabulary.py",
+    "tests/your_model/test_vocabulary.py",
 }
-IMAGE_FILES = {"tests/test_data.py"}
+IMAGE_FILES = {"tests/your_model/test_data.py"}
 
 
 def files_of(project):

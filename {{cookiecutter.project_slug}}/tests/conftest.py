@@ -196,7 +196,7 @@ def racing_exports(checkpoint_dir, shared_dir):
     each must publish its own version, byte for byte the same as the other's.
     [(exit status, stdout, stderr), ...]; the directory is `root / "serving"`.
     One session export shared by every round-trip test. (Exports racing for one
-    plain directory take the same lock: tests/test_staging.py races them in threads.)
+    plain directory take the same lock: tests/exporter/test_staging.py races them in threads.)
     """
     root = shared_dir / "exports"
 
@@ -236,8 +236,8 @@ def source_model(checkpoint_dir):
     """The trained model, restored in memory: what the export must reproduce."""
     # Imported here, not at the top: pytest-xdist's controller process reads this
     # file too, runs no test, and need not spend seconds importing TensorFlow.
+    from {{ cookiecutter.package_name }}.exporter.restore import restore
     from {{ cookiecutter.package_name }}.model import build_model
-    from {{ cookiecutter.package_name }}.restore import restore
 
     model = build_model()
     restore(model, checkpoint_dir)

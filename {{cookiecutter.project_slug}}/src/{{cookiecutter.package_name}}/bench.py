@@ -34,9 +34,15 @@ from absl import flags
 import numpy as np
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }} import cli
-from {{ cookiecutter.package_name }}.baseline import BASELINE
-from {{ cookiecutter.package_name }}.bench_report import (
+from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.export import (
+    make_fingerprint_deterministic,
+    reusable_module,
+    save_verified,
+)
+from {{ cookiecutter.package_name }}.exporter import cli
+from {{ cookiecutter.package_name }}.exporter.baseline import BASELINE
+from {{ cookiecutter.package_name }}.exporter.bench_report import (
     EXPORT_TARGET,
     LATENCY_TARGET,
     SIZE_TARGET,
@@ -45,16 +51,10 @@ from {{ cookiecutter.package_name }}.bench_report import (
     judged,
     row,
 )
-from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.export import (
-    make_fingerprint_deterministic,
-    reusable_module,
-    save_verified,
-)
-from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, save_reusable
+from {{ cookiecutter.package_name }}.exporter.verify import directory_bytes
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
-from {{ cookiecutter.package_name }}.reusable import as_dict, save_reusable
-from {{ cookiecutter.package_name }}.verify import directory_bytes
 
 
 def save_unverified(model, path):

@@ -30,29 +30,23 @@ from absl import flags
 import tensorflow as tf
 from tensorflow.core.protobuf import fingerprint_pb2
 
-from {{ cookiecutter.package_name }} import cli, upload
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.filesystems import (
+from {{ cookiecutter.package_name }}.exporter import cli, upload
+from {{ cookiecutter.package_name }}.exporter.filesystems import (
     UnknownSchemeError,
     is_local,
     location,
     split,
 )
-from {{ cookiecutter.package_name }}.fresh_process import FreshProcessVerifier
-from {{ cookiecutter.package_name }}.model import (
-    HYPERPARAMETERS,
-    INPUT_SIGNATURE,
-    OUTPUT_KEY,
-    build_model,
-)
-from {{ cookiecutter.package_name }}.pack import PackError, pack_saved_model
-from {{ cookiecutter.package_name }}.restore import (
+from {{ cookiecutter.package_name }}.exporter.fresh_process import FreshProcessVerifier
+from {{ cookiecutter.package_name }}.exporter.pack import PackError, pack_saved_model
+from {{ cookiecutter.package_name }}.exporter.restore import (
     Restored,
     RestoreError,
     find_source,
     restore,
 )
-from {{ cookiecutter.package_name }}.reusable import (
+from {{ cookiecutter.package_name }}.exporter.reusable import (
     HyperparametersError,
     InputsError,
     OutputsError,
@@ -60,8 +54,7 @@ from {{ cookiecutter.package_name }}.reusable import (
     activity_regularized,
     save_reusable,
 )
-from {{ cookiecutter.package_name }}.scan import REASONS, scan_saved_model
-from {{ cookiecutter.package_name }}.staging import (
+from {{ cookiecutter.package_name }}.exporter.staging import (
     TargetTakenError,
     export_parent,
     is_taken,
@@ -69,7 +62,14 @@ from {{ cookiecutter.package_name }}.staging import (
     remove_abandoned,
     staging_dir,
 )
-from {{ cookiecutter.package_name }}.verify import Expectations, Report, VerificationError
+from {{ cookiecutter.package_name }}.exporter.verify import Expectations, Report, VerificationError
+from {{ cookiecutter.package_name }}.model import (
+    HYPERPARAMETERS,
+    INPUT_SIGNATURE,
+    OUTPUT_KEY,
+    build_model,
+)
+from {{ cookiecutter.package_name }}.scan import REASONS, scan_saved_model
 
 
 class ExportError(Exception):

@@ -25,20 +25,20 @@ from absl import flags
 import kagglehub
 from kagglehub.handle import parse_model_handle
 
-from {{ cookiecutter.package_name }} import cli, kaggle_metadata
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.filesystems import is_local, location, sha256
-from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
-from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
-from {{ cookiecutter.package_name }}.pack import PackError, archive_members
-from {{ cookiecutter.package_name }}.restore import RestoreError, restore
-from {{ cookiecutter.package_name }}.scan import scan_saved_model
-from {{ cookiecutter.package_name }}.verify import (
+from {{ cookiecutter.package_name }}.exporter import cli, kaggle_metadata
+from {{ cookiecutter.package_name }}.exporter.filesystems import is_local, location, sha256
+from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
+from {{ cookiecutter.package_name }}.exporter.pack import PackError, archive_members
+from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, restore
+from {{ cookiecutter.package_name }}.exporter.verify import (
     Expectations,
     VerificationError,
     differing_outputs,
     first_line,
 )
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.scan import scan_saved_model
 
 
 class PublishError(Exception):

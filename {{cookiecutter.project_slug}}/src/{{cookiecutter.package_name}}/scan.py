@@ -26,8 +26,8 @@ import sys
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from {{ cookiecutter.package_name }} import cli
-from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.exporter import cli
+from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError, location
 
 # Ops of the model's own computation: arithmetic and special functions (Erfc for
 # the exact GELU), neural-network kernels (patch extraction and dilation among

@@ -33,26 +33,26 @@ import tf_keras
 {%- endif %}
 {%- endif %}
 
-from {{ cookiecutter.package_name }} import cli
-from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
-from {{ cookiecutter.package_name }}.model import (
-    OUTPUT_KEY,
-    build_model,
-    build_training_model,
-)
-from {{ cookiecutter.package_name }}.restore import RestoreError, check_built
+from {{ cookiecutter.package_name }}.exporter import cli
+from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
+from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, check_built
 {%- if cookiecutter.__builder == "module" %}
-from {{ cookiecutter.package_name }}.reusable import (
+from {{ cookiecutter.package_name }}.exporter.reusable import (
     OutputsError,
     as_dict,
     check_outputs,
     weight_penalties,
 )
 {%- else %}
-from {{ cookiecutter.package_name }}.reusable import OutputsError, check_outputs
+from {{ cookiecutter.package_name }}.exporter.reusable import OutputsError, check_outputs
 {%- endif %}
+from {{ cookiecutter.package_name }}.model import (
+    OUTPUT_KEY,
+    build_model,
+    build_training_model,
+)
 
 
 def make_strategy(name):

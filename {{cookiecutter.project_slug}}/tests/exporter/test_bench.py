@@ -18,20 +18,20 @@ import collections
 import pytest
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.baseline import BASELINE, Baseline
 from {{ cookiecutter.package_name }}.bench import benchmark
-from {{ cookiecutter.package_name }}.bench_report import (
+from {{ cookiecutter.package_name }}.exporter.baseline import BASELINE, Baseline
+from {{ cookiecutter.package_name }}.exporter.bench_report import (
     TARGETS_FROM_PARAMETERS,
     format_results,
     judged,
 )
 {%- if cookiecutter.__builder == "module" %}
+from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, build_model
-from {{ cookiecutter.package_name }}.verify import verify_saved_model
 {%- else %}
+from {{ cookiecutter.package_name }}.exporter.reusable import as_dict
+from {{ cookiecutter.package_name }}.exporter.verify import inference_outputs, verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
-from {{ cookiecutter.package_name }}.reusable import as_dict
-from {{ cookiecutter.package_name }}.verify import inference_outputs, verify_saved_model
 {%- endif %}
 
 from stand_in import StandIn

@@ -13,7 +13,7 @@ COMMANDS = {
         "checkpoint_dir", "epochs", "num_examples", "batch_size", "learning_rate", "strategy",
     ],
     "export": ["checkpoint_dir", "weights", "export_dir", "overwrite", "versioned", "pack"],
-    "verify": ["saved_model_dir", "expectations"],
+    "exporter.verify": ["saved_model_dir", "expectations"],
     "scan": [],
     "bench": ["repeats", "calls", "warmup", "batch_sizes", "json"],
     "publish": [

@@ -25,21 +25,21 @@ import tf_keras as keras
 {%- endif %}
 
 from {{ cookiecutter.package_name }} import export
-from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.export import (
     ExportError,
     export_saved_model,
     save_verified,
 )
-from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
-from {{ cookiecutter.package_name }}.restore import RestoreError, restore
-from {{ cookiecutter.package_name }}.reusable import activity_regularized, weight_penalties
-from {{ cookiecutter.package_name }}.scan import scan_saved_model
-from {{ cookiecutter.package_name }}.verify import (
+from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
+from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, restore
+from {{ cookiecutter.package_name }}.exporter.reusable import activity_regularized, weight_penalties
+from {{ cookiecutter.package_name }}.exporter.verify import (
     differing_outputs,
     inference_outputs,
     verify_saved_model,
 )
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
+from {{ cookiecutter.package_name }}.scan import scan_saved_model
 
 from stand_in import StandIn
 
@@ -327,7 +327,7 @@ def test_killed_export_leaves_the_previous_one_intact(
     script = textwrap.dedent(f"""
         import sys
 
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path.insert(0, {str(Path(__file__).parents[1])!r})
         from stand_in import StandIn
         from {{ cookiecutter.package_name }} import export
 

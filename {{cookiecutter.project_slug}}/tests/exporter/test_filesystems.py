@@ -24,19 +24,19 @@ import tensorflow as tf
 import tensorflow_hub as hub
 
 from {{ cookiecutter.package_name }} import export
-from {{ cookiecutter.package_name }}.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.export import export_saved_model
-from {{ cookiecutter.package_name }}.filesystems import split
-from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
-from {{ cookiecutter.package_name }}.pack import pack_saved_model
-from {{ cookiecutter.package_name }}.staging import TargetTakenError
-from {{ cookiecutter.package_name }}.upload import CLAIM, UploadError, upload
-from {{ cookiecutter.package_name }}.verify import (
+from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
+from {{ cookiecutter.package_name }}.exporter.filesystems import split
+from {{ cookiecutter.package_name }}.exporter.pack import pack_saved_model
+from {{ cookiecutter.package_name }}.exporter.staging import TargetTakenError
+from {{ cookiecutter.package_name }}.exporter.upload import CLAIM, UploadError, upload
+from {{ cookiecutter.package_name }}.exporter.verify import (
     Expectations,
     differing_outputs,
     inference_outputs,
     verify_saved_model,
 )
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 
 from stand_in import StandIn
 
@@ -53,7 +53,7 @@ def test_train_writes_there_the_checkpoint_it_writes_on_disk(checkpoint_dir, run
     assert f"Wrote checkpoint {CHECKPOINTS}/ckpt-1\n" in printed
     assert tf.io.gfile.exists(f"{CHECKPOINTS}/checkpoint")
     # The session's checkpoint, which the same command wrote on local disk, restores
-    # strictly (tests/test_export.py): this one holds the same variables, nothing else.
+    # strictly (tests/exporter/test_export.py): this one holds the same variables, nothing else.
     assert dict(tf.train.list_variables(CHECKPOINTS)) == dict(
         tf.train.list_variables(str(checkpoint_dir))
     )
@@ -93,12 +93,12 @@ def test_verify_scan_and_fresh_process_commands_read_ram(exported, inputs, tmp_p
     expectations = tmp_path / "expected.npz"
     Expectations.of_model(StandIn(), inputs, OUTPUT_KEY).save(expectations)
     status, printed = run_command(
-        "verify", "--saved_model_dir", f"{MODELS}/1", "--expectations", expectations
+        "exporter.verify", "--saved_model_dir", f"{MODELS}/1", "--expectations", expectations
     )
     assert status == 0 and f"SavedModel:            {MODELS}/1\n" in printed
     assert run_command("scan", f"{MODELS}/1")[0] == 0
     # The fresh-process verifier's own end, here in this process (ram:// is its memory).
-    status, printed = run_command("fresh_process", stdin=f"{MODELS}/1\n{expectations}\n")
+    status, printed = run_command("exporter.fresh_process", stdin=f"{MODELS}/1\n{expectations}\n")
     assert status == 0 and f'"path": "{MODELS}/1"' in printed
 
 
@@ -188,7 +188,7 @@ def test_upload_that_reads_back_other_bytes_is_not_published(placeholders, monke
     ("train", ["--checkpoint_dir", "s3://bucket/run"]),
     ("export", ["--checkpoint_dir", "s3://bucket/run", "--export_dir", "/tmp/unused"]),
     ("export", ["--checkpoint_dir", CHECKPOINTS, "--export_dir", "s3://bucket/model"]),
-    ("verify", ["--saved_model_dir", "s3://bucket/model", "--expectations", "unused.npz"]),
+    ("exporter.verify", ["--saved_model_dir", "s3://bucket/model", "--expectations", "unused.npz"]),
     ("scan", ["s3://bucket/model"]),
     ("bench", ["--json", "s3://bucket/bench.json"]),
 ])

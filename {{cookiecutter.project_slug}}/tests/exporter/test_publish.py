@@ -11,7 +11,8 @@ import shutil
 
 import pytest
 
-from {{ cookiecutter.package_name }} import kaggle_metadata
+from {{ cookiecutter.package_name }}.exporter import kaggle_metadata
+from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.publish import (
     PublishError,
     check,
@@ -19,7 +20,6 @@ from {{ cookiecutter.package_name }}.publish import (
     prepare,
     upload,
 )
-from {{ cookiecutter.package_name }}.verify import verify_saved_model
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 import tf_keras as keras
 {%- endif %}
 
-from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
-from {{ cookiecutter.package_name }}.reusable import (
+from {{ cookiecutter.package_name }}.exporter.reusable import (
     HyperparametersError,
     InputsError,
     ReusableModule,
@@ -34,8 +33,9 @@ from {{ cookiecutter.package_name }}.reusable import (
     save_reusable,
 )
 {%- if cookiecutter.__builder != "module" %}
-from {{ cookiecutter.package_name }}.verify import Expectations, verify_saved_model
+from {{ cookiecutter.package_name }}.exporter.verify import Expectations, verify_saved_model
 {%- endif %}
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 
 from stand_in import StandIn
 

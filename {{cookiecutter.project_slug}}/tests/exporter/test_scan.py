@@ -4,15 +4,15 @@ import pytest
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.export import ExportError, save_verified
+from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
+from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
-from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
 from {{ cookiecutter.package_name }}.scan import (
     MODEL_OPS,
     SAVER_OPS,
     main,
     scan_saved_model,
 )
-from {{ cookiecutter.package_name }}.verify import verify_saved_model
 
 from stand_in import StandIn
 

@@ -8,7 +8,7 @@ between descriptors as they do between processes.
 
 import threading
 
-from {{ cookiecutter.package_name }}.staging import (
+from {{ cookiecutter.package_name }}.exporter.staging import (
     TargetTakenError,
     move_into_place,
     staging_dir,

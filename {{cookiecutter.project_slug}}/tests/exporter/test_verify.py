@@ -3,7 +3,7 @@
 The export runs these checks in a fresh process; here they run in this one, and
 one test proves that a refusal comes back from the fresh process intact. Your
 export passed them when it was exported: the session's export
-(tests/test_export.py) is published only if it does.
+(tests/exporter/test_export.py) is published only if it does.
 """
 
 import ast
@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }} import verify
-from {{ cookiecutter.package_name }}.fresh_process import verify_in_fresh_process
-from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
-from {{ cookiecutter.package_name }}.reusable import ReusableModule, save_reusable
-from {{ cookiecutter.package_name }}.verify import (
+from {{ cookiecutter.package_name }}.exporter import verify
+from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
+from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
+from {{ cookiecutter.package_name }}.exporter.verify import (
     ROUNDING_ULPS,
     Expectations,
     VerificationError,
     verify_saved_model,
 )
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 
 from stand_in import StandIn
 
@@ -126,27 +126,37 @@ def test_training_mode_without_gradients_is_refused(inputs, tmp_path):
 
 
 def package_modules_imported_by(name):
-    """This package's modules that importing `name` imports, itself included (by their source)."""
-    package = Path(verify.__file__).parent
+    """This package's modules that importing `name` imports, itself included (by their source).
+
+    Modules are named from the package root: `exporter.verify`, `model`.
+    """
+    root = Path(verify.__file__).parents[1]
+
+    def source(module):
+        return root.joinpath(*module.split(".")).with_suffix(".py")
+
     seen, pending = set(), [name]
     while pending:
         module = pending.pop()
         if module in seen:
             continue
         seen.add(module)
-        for node in ast.walk(ast.parse((package / f"{module}.py").read_text())):
+        for node in ast.walk(ast.parse(source(module).read_text())):
             if not isinstance(node, ast.ImportFrom) or node.module is None:
                 continue
             top, _, submodule = node.module.partition(".")
-            if top == package.name:  # from <package>.verify import ..., from <package> import cli
-                names = [submodule] if submodule else [alias.name for alias in node.names]
-                pending += [name for name in names if (package / f"{name}.py").exists()]
+            if top != root.name:
+                continue
+            # from <package>.exporter.verify import ..., from <package>.exporter import cli
+            prefix = f"{submodule}." if submodule else ""
+            candidates = [submodule, *(prefix + alias.name for alias in node.names)]
+            pending += [c for c in candidates if c and source(c).exists()]
     return seen
 
 
 def test_the_fresh_process_verifier_never_imports_the_model():
     # Whatever model.py imports (a custom op library, Keras registrations) would
     # make a SavedModel load there that loads nowhere else.
-    imported = package_modules_imported_by("fresh_process")
-    assert {"fresh_process", "verify", "reusable"} <= imported
+    imported = package_modules_imported_by("exporter.fresh_process")
+    assert {"exporter.fresh_process", "exporter.verify", "exporter.reusable"} <= imported
     assert "model" not in imported

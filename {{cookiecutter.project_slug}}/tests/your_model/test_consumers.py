@@ -23,16 +23,16 @@ from tensorflow.core.protobuf import saved_model_pb2
 import tensorflow_hub as hub
 import tf_keras
 
+from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, weight_penalties
+from {{ cookiecutter.package_name }}.exporter.verify import (
+    differing_outputs,
+    inference_outputs,
+    same_values,
+)
 from {{ cookiecutter.package_name }}.model import (
     HYPERPARAMETERS,
     INPUT_SIGNATURE,
     OUTPUT_KEY,
-)
-from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
-from {{ cookiecutter.package_name }}.verify import (
-    differing_outputs,
-    inference_outputs,
-    same_values,
 )
 
 from consumer_defaults import keras_defaults
@@ -40,7 +40,7 @@ from tflite_refusal import NO_TFLITE, refused_ops
 from training_state import as_keras_layer_lists, changed, put_back, variable_values
 
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
-MODEL_DOC = next((Path(__file__).resolve().parents[1] / "assets" / "docs").rglob("models/*/*.md"))
+MODEL_DOC = next((Path(__file__).resolve().parents[2] / "assets" / "docs").rglob("models/*/*.md"))
 
 
 @pytest.fixture(scope="module")

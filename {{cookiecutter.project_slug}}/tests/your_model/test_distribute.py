@@ -24,8 +24,8 @@ import pytest
 import tensorflow as tf
 {% endif %}
 {% if mirrored -%}
+from {{ cookiecutter.package_name }}.exporter.restore import restore
 from {{ cookiecutter.package_name }}.model import build_model
-from {{ cookiecutter.package_name }}.restore import restore
 {% endif -%}
 {% if not multi_worker -%}
 from {{ cookiecutter.package_name }}.train import make_strategy

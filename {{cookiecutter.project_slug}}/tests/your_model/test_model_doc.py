@@ -25,7 +25,7 @@ from training_state import (
 # What the doc's example snippets call the input batch.
 INPUTS_NAME = "{{ "texts" if cookiecutter.__inputs == "text" else "images" }}"
 
-DOCS = Path(__file__).resolve().parents[1] / "assets" / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "assets" / "docs"
 PUBLISHER, MODEL_NAME, VERSION = (
     "{{ cookiecutter.publisher }}", "{{ cookiecutter.model_name }}", "{{ cookiecutter.model_version }}"
 )

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.checkpoint import trackables
+from {{ cookiecutter.package_name }}.exporter.checkpoint import trackables
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE
 {% elif not (keras3 or tf_keras) %}
 import tensorflow as tf

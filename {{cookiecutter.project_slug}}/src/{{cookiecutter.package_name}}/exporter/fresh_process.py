@@ -15,9 +15,9 @@ import subprocess
 import sys
 import tempfile
 
-from {{ cookiecutter.package_name }} import cli
-from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
-from {{ cookiecutter.package_name }}.verify import (
+from {{ cookiecutter.package_name }}.exporter import cli
+from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.exporter.verify import (
     Expectations,
     Report,
     VerificationError,
@@ -35,7 +35,7 @@ class FreshProcessVerifier:
 
     def __enter__(self):
         # The child imports this package from wherever this process found it.
-        source = str(Path(__file__).resolve().parents[1])
+        source = str(Path(__file__).resolve().parents[2])
         path_entries = [source, os.environ.get("PYTHONPATH", "")]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(path_entries)}
         self._scratch = tempfile.TemporaryDirectory()

@@ -28,7 +28,7 @@ MODEL_SLUG = re.sub(r"[^a-z0-9]+", "-", MODEL_NAME.lower()).strip("-")
 HANDLE = f"{OWNER}/{MODEL_SLUG}/{FRAMEWORK}/{VARIATION}"
 
 DOC = (
-    Path(__file__).resolve().parents[2] / "assets" / "docs" / OWNER / "models" / MODEL_NAME
+    Path(__file__).resolve().parents[3] / "assets" / "docs" / OWNER / "models" / MODEL_NAME
     / f"{VERSION}.md"
 )
 MODEL_FILE, INSTANCE_FILE = "model-metadata.json", "model-instance-metadata.json"

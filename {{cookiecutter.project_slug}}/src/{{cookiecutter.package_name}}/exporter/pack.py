@@ -13,7 +13,7 @@ import tarfile
 
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.filesystems import is_local, sha256, split
+from {{ cookiecutter.package_name }}.exporter.filesystems import is_local, sha256, split
 
 # The name the model doc's `asset-path` gives the package where it is hosted.
 ARCHIVE_NAME = "{{ cookiecutter.model_name }}-{{ cookiecutter.model_version }}.tar.gz"

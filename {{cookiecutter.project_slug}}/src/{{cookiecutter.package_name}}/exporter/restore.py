@@ -32,14 +32,14 @@ import keras
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
-from {{ cookiecutter.package_name }}.checkpoint import (
+from {{ cookiecutter.package_name }}.exporter.checkpoint import (
     keras_objects,
     layers,
     model_checkpoint,
     rng_states,
     trackables,
 )
-from {{ cookiecutter.package_name }}.reusable import tf_variable
+from {{ cookiecutter.package_name }}.exporter.reusable import tf_variable
 
 KERAS_FILES = (".keras", ".weights.h5", ".h5")
 BUILD_EVERY_VARIABLE = (

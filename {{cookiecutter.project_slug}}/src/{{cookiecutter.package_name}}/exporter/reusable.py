@@ -46,7 +46,7 @@ import numbers
 import keras
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.checkpoint import layers, trackables
+from {{ cookiecutter.package_name }}.exporter.checkpoint import layers, trackables
 
 
 class InputsError(ValueError):

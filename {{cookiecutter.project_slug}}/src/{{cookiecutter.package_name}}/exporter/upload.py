@@ -39,8 +39,8 @@ import uuid
 
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.filesystems import sha256, split
-from {{ cookiecutter.package_name }}.staging import TargetTakenError
+from {{ cookiecutter.package_name }}.exporter.filesystems import sha256, split
+from {{ cookiecutter.package_name }}.exporter.staging import TargetTakenError
 
 CLAIM, LAST = ".claim-", "saved_model.pb"
 

@@ -5,7 +5,7 @@ checks the written SavedModel against it (`verify_saved_model`) in a fresh
 Python process (`fresh_process.py`), so an artifact that only works beside the
 code that wrote it (Python state, files outside the export) is never published:
 
-    python -m {{ cookiecutter.package_name }}.verify --saved_model_dir DIR
+    python -m {{ cookiecutter.package_name }}.exporter.verify --saved_model_dir DIR
         --expectations FILE.npz
 """
 
@@ -20,9 +20,9 @@ import tensorflow as tf
 from tensorflow.python.framework import op_def_registry
 from tensorflow.python.framework import ops as tf_ops
 
-from {{ cookiecutter.package_name }} import cli
-from {{ cookiecutter.package_name }}.filesystems import UnknownSchemeError, location
-from {{ cookiecutter.package_name }}.reusable import as_dict, weight_penalties
+from {{ cookiecutter.package_name }}.exporter import cli
+from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, weight_penalties
 
 
 class VerificationError(Exception):
