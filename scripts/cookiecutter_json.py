@@ -35,7 +35,7 @@ COPIER_YML = ROOT / "copier.yml"
 COOKIECUTTER_JSON = ROOT / "cookiecutter.json"
 HOOK = ROOT / "hooks" / "pre_gen_project.py"
 HOOK_RULES = re.compile(
-    r'(QUESTIONS = json\.loads\(\n    r"""{% raw %}\n).*?(\n{% endraw %}""")', re.DOTALL
+    r'(QUESTIONS = yaml\.safe_load\(\n    r"""{% raw %}\n).*?(\n{% endraw %}""")', re.DOTALL
 )
 
 # Never-asked copier questions cookiecutter does not need as variables: data the
@@ -138,11 +138,32 @@ def rules(config):
     return kept
 
 
+class _RulesDumper(yaml.SafeDumper):
+    """Writes the hook's rules as a reader would: a text of several lines as a `|` block,
+    a long line folded at spaces (both load back to the same string)."""
+
+
+def _represent_text(dumper, text):
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_RulesDumper.add_representer(str, _represent_text)
+
+
+def hook_rules(config):
+    """The rules as the YAML the hook loads; loading it gives back exactly `rules(config)`."""
+    kept = rules(config)
+    text = yaml.dump(kept, Dumper=_RulesDumper, sort_keys=False, allow_unicode=True, width=90)
+    assert yaml.safe_load(text) == kept and '"""' not in text, "the rules do not round-trip"
+    return text.rstrip("\n")
+
+
 def render():
     """The texts of cookiecutter.json and of the hook, as copier.yml makes them."""
     config = yaml.safe_load(COPIER_YML.read_text())
     context = json.dumps(build(config), indent=2, ensure_ascii=False) + "\n"
-    data = json.dumps(rules(config), indent=1, ensure_ascii=False)
+    data = hook_rules(config)
     hook, count = HOOK_RULES.subn(lambda m: m.group(1) + data + m.group(2), HOOK.read_text())
     assert count == 1, "the rules' place in hooks/pre_gen_project.py is gone"
     return context, hook
