@@ -1,4 +1,4 @@
-"""Teams keep many exporters alike: shared defaults, replayed answers, and cruft updates."""
+"""Teams keep many exporters alike: shared defaults, replayed answers, and updates."""
 
 import json
 from pathlib import Path
@@ -9,7 +9,15 @@ import copier
 import pytest
 import yaml
 
-from conftest import CONTEXT, GIT, TEMPLATE, git_copy_of_template
+from conftest import (
+    CONTEXT,
+    GIT,
+    TEMPLATE,
+    copy_of_template,
+    git,
+    git_copy_of_template,
+    run_project_suite,
+)
 
 BIN = Path(sys.executable).parent
 DOC = "assets/docs/acme/models/{name}/1.md"
@@ -159,3 +167,93 @@ def test_copier_update_merges_the_template_into_an_edited_project(template_repo,
     run(sys.executable, "-m", "ruff", "check", "--no-cache", ".", cwd=project)
     run(sys.executable, "-c", "from leaf_classifier.model import build_model; build_model()",
         cwd=project / "src")
+
+
+# The last release with the flat layout (every module beside model.py), which projects
+# made before the exporter/ subpackage have; updates from it must bring the new layout.
+FLAT_LAYOUT = ("0.4.0", "ad52b9a")
+
+
+@pytest.fixture
+def template_history(tmp_path):
+    """A template repository holding release 0.4.0, then this tree as the next version."""
+    repo = tmp_path / "template"
+    repo.mkdir()
+    version, commit = FLAT_LAYOUT
+    archive = subprocess.run(["git", "archive", "-o", str(tmp_path / "old.tar"), commit],
+                             cwd=TEMPLATE, capture_output=True, text=True, check=False)
+    assert archive.returncode == 0, (
+        f"this checkout lacks template {version} (commit {commit}), which the update test "
+        f"starts from: clone the template with its history. {archive.stderr.strip()}"
+    )
+    run("tar", "-xf", str(tmp_path / "old.tar"), "-C", str(repo))
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", f"template {version}", cwd=repo)
+    git("tag", version, cwd=repo)
+    git("rm", "-q", "-r", ".", cwd=repo)
+    copy_of_template(repo)
+    for name, old in (("copier.yml", f'when: false\n  default: "{CURRENT}"'),
+                      ("cookiecutter.json", f'"__template_version": "{CURRENT}"')):
+        (repo / name).write_text((repo / name).read_text().replace(old, old.replace(CURRENT, NEXT)))
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", f"template {NEXT}", cwd=repo)
+    git("tag", NEXT, cwd=repo)
+    return repo
+
+
+def edit_model_and_commit(project):
+    """The user's own model: a committed change to the example's filters."""
+    run(*GIT, "init", "-q", "-b", "main", cwd=project)
+    run(*GIT, "add", "-A", cwd=project)
+    run(*GIT, "commit", "-q", "-m", "generated", cwd=project)
+    model = project / "src" / "leaf_classifier" / "model.py"
+    model.write_text(model.read_text().replace("FILTERS = (16, 32)", "FILTERS = (24, 48)"))
+    run(*GIT, "commit", "-q", "-am", "My own filters", cwd=project)
+    return model
+
+
+def project_files(project):
+    return {str(p.relative_to(project)) for p in project.rglob("*")
+            if p.is_file() and ".git" not in p.parts and p.suffix != ".rej"}
+
+
+def assert_moved_to_the_new_layout(project, model, fresh):
+    """The user's model survives, the new layout arrives whole, the old one is gone."""
+    assert "FILTERS = (24, 48)" in model.read_text()
+    answers = {".copier-answers.yml", ".cruft.json"}
+    assert project_files(project) - answers == project_files(fresh) - answers
+    package = project / "src" / "leaf_classifier"
+    assert (package / "exporter" / "verify.py").is_file()
+    assert not (package / "verify.py").exists()
+    conflicted = [p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts
+                  and "<<<<<<<" in p.read_text(errors="replace")]
+    assert not conflicted
+    assert f'TEMPLATE_VERSION = "{NEXT}"' in (package / "__init__.py").read_text()
+    run_project_suite(project)
+
+
+def test_copier_update_brings_a_0_4_0_project_to_the_new_layout(template_history, tmp_path):
+    project, fresh = tmp_path / "leaf-classifier", tmp_path / "fresh" / "leaf-classifier"
+    data = {"project_name": "Leaf Classifier", "publisher": "acme"}
+    copier.run_copy(str(template_history), project, vcs_ref=FLAT_LAYOUT[0], defaults=True,
+                    quiet=True, data=data)
+    model = edit_model_and_commit(project)
+    assert (model.parent / "verify.py").is_file()  # The flat layout, as 0.4.0 made it.
+    copier.run_update(project, defaults=True, overwrite=True, quiet=True)
+    copier.run_copy(str(template_history), fresh, vcs_ref=NEXT, defaults=True, quiet=True,
+                    data=data)
+    assert_moved_to_the_new_layout(project, model, fresh)
+
+
+def test_cruft_update_brings_a_0_4_0_project_to_the_new_layout(template_history, tmp_path):
+    cruft = str(BIN / "cruft")
+    context = json.dumps({"project_name": "Leaf Classifier", "publisher": "acme"})
+    for out, ref in ((tmp_path / "projects", FLAT_LAYOUT[0]), (tmp_path / "fresh", NEXT)):
+        run(cruft, "create", "--no-input", "--checkout", ref, "--output-dir", str(out),
+            "--extra-context", context, str(template_history))
+    project = tmp_path / "projects" / "leaf-classifier"
+    model = edit_model_and_commit(project)
+    assert (model.parent / "verify.py").is_file()
+    run(cruft, "update", "--skip-apply-ask", "--checkout", NEXT, cwd=project)
+    assert_moved_to_the_new_layout(project, model, tmp_path / "fresh" / "leaf-classifier")
