@@ -1,6 +1,6 @@
 """Every command takes absl flags and a --help that exits 0, run as `python -m` runs it.
 
-Here in this process (conftest's `run_in_process`): the session's `train` and
+Here in this process (`commands.run_in_process`): the session's `train` and
 `export` start as processes of their own, and test_filesystems.py runs every
 command, from training to loading, in one process.
 """
