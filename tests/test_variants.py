@@ -33,9 +33,11 @@ COMMANDS = {
 }
 EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
-    for name in ("__init__", "baseline", "bench_report", "checkpoint", "cli", "filesystems",
-                 "fresh_process", "kaggle_metadata", "pack", "restore", "reusable", "staging",
-                 "upload", "verify")
+    for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
+                 "checkpoint_contents", "cli", "destination", "errors", "expectations",
+                 "export_lib", "filesystems", "fresh_process", "gradients", "kaggle_metadata",
+                 "keras_weights", "model_checks", "op_allowlist", "outputs", "pack", "restore",
+                 "reusable", "staging", "traces", "upload", "variable_names", "verify")
 }
 EXPORTER_TESTS = {
     f"tests/exporter/test_{name}.py"

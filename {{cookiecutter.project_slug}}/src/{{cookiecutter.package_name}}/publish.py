@@ -27,18 +27,16 @@ from kagglehub.handle import parse_model_handle
 
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.exporter import cli, kaggle_metadata
+from {{ cookiecutter.package_name }}.exporter.errors import first_line
+from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
 from {{ cookiecutter.package_name }}.exporter.filesystems import is_local, location, sha256
 from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
+from {{ cookiecutter.package_name }}.exporter.op_allowlist import scan_saved_model
+from {{ cookiecutter.package_name }}.exporter.outputs import differing_outputs
 from {{ cookiecutter.package_name }}.exporter.pack import PackError, archive_members
 from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, restore
-from {{ cookiecutter.package_name }}.exporter.verify import (
-    Expectations,
-    VerificationError,
-    differing_outputs,
-    first_line,
-)
+from {{ cookiecutter.package_name }}.exporter.verify import VerificationError
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
-from {{ cookiecutter.package_name }}.scan import scan_saved_model
 
 
 class PublishError(Exception):
@@ -87,7 +85,7 @@ CHECKS = (
     "package SHA-256 equal to its .sha256",
     "files: only SavedModel files (pack.py's rules), each in the package, none missing",
     "each file's SHA-256 equal to its package member's",
-    "op allowlist scan (scan.py)",
+    "op allowlist scan (exporter/op_allowlist.py)",
     "outputs and reusable interface verified against the model in a fresh process",
 )
 

@@ -36,7 +36,10 @@ import tf_keras
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.exporter import cli
 from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
-from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.exporter.filesystems import (
+    UnknownSchemeError,
+    location,
+)
 from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, check_built
 {%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.exporter.reusable import (

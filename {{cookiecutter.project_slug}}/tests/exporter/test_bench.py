@@ -18,19 +18,20 @@ import collections
 import pytest
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.bench import benchmark
 from {{ cookiecutter.package_name }}.exporter.baseline import BASELINE, Baseline
 from {{ cookiecutter.package_name }}.exporter.bench_report import (
     TARGETS_FROM_PARAMETERS,
     format_results,
     judged,
 )
+from {{ cookiecutter.package_name }}.exporter.benchmark import benchmark
 {%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, build_model
 {%- else %}
+from {{ cookiecutter.package_name }}.exporter.outputs import inference_outputs
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict
-from {{ cookiecutter.package_name }}.exporter.verify import inference_outputs, verify_saved_model
+from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
 {%- endif %}
 

@@ -24,22 +24,25 @@ from tensorflow.core.framework import types_pb2
 import tf_keras as keras
 {%- endif %}
 
-from {{ cookiecutter.package_name }} import export
-from {{ cookiecutter.package_name }}.export import (
+from {{ cookiecutter.package_name }}.exporter import export_lib
+from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
+from {{ cookiecutter.package_name }}.exporter.export_lib import (
     ExportError,
     export_saved_model,
     save_verified,
 )
-from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
-from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, restore
-from {{ cookiecutter.package_name }}.exporter.reusable import activity_regularized, weight_penalties
-from {{ cookiecutter.package_name }}.exporter.verify import (
+from {{ cookiecutter.package_name }}.exporter.op_allowlist import scan_saved_model
+from {{ cookiecutter.package_name }}.exporter.outputs import (
     differing_outputs,
     inference_outputs,
-    verify_saved_model,
 )
+from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, restore
+from {{ cookiecutter.package_name }}.exporter.reusable import (
+    activity_regularized,
+    weight_penalties,
+)
+from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
-from {{ cookiecutter.package_name }}.scan import scan_saved_model
 
 from stand_in import StandIn
 
@@ -79,7 +82,7 @@ def spare_model():
 @pytest.fixture
 def refusing_model(spare_model, monkeypatch):
     """The export builds `spare_model` (a test that uses this expects it refused)."""
-    monkeypatch.setattr(export, "build_model", lambda: spare_model)
+    monkeypatch.setattr(export_lib, "build_model", lambda: spare_model)
 
 
 @pytest.fixture
@@ -172,7 +175,7 @@ def test_full_disk_is_refused_and_leaves_nothing(stand_in_checkpoint, published,
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(export, "build_model", StandIn)
+    monkeypatch.setattr(export_lib, "build_model", StandIn)
     monkeypatch.setattr(tf.saved_model, "save", no_space)
     with pytest.raises(ExportError, match="failed: No space left on device"):
         export_saved_model(
@@ -202,7 +205,7 @@ def test_damaged_checkpoint_is_refused(checkpoint_dir, tmp_path, refusing_model)
 def test_missing_source_is_refused_before_the_model_is_built(
     name, message, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(export, "build_model", lambda: pytest.fail("the model was built first"))
+    monkeypatch.setattr(export_lib, "build_model", lambda: pytest.fail("the model was built first"))
     source = tmp_path / name
     with pytest.raises(ExportError, match=f"^{re.escape(f'{message} {source}')}$"):
         export_saved_model(source, tmp_path / "export")
@@ -329,10 +332,12 @@ def test_killed_export_leaves_the_previous_one_intact(
 
         sys.path.insert(0, {str(Path(__file__).parents[1])!r})
         from stand_in import StandIn
-        from {{ cookiecutter.package_name }} import export
+        from {{ cookiecutter.package_name }}.exporter import export_lib
 
-        export.build_model = StandIn
-        export.export_saved_model({str(stand_in_checkpoint)!r}, {str(published)!r}, overwrite=True)
+        export_lib.build_model = StandIn
+        export_lib.export_saved_model(
+            {str(stand_in_checkpoint)!r}, {str(published)!r}, overwrite=True
+        )
     """)
     process = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -381,7 +386,7 @@ def test_lookup_layer_without_vocabulary_is_refused(checkpoint_dir, monkeypatch)
         vectorize = keras.layers.TextVectorization(max_tokens=20, name="unadapted")
         return keras.Model(texts, keras.layers.Embedding(20, 2)(vectorize(texts)))
 
-    monkeypatch.setattr(export, "build_model", build_unadapted_model)
+    monkeypatch.setattr(export_lib, "build_model", build_unadapted_model)
     with pytest.raises(ExportError, match="layer 'unadapted' has no vocabulary"):
         export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
 
@@ -404,7 +409,7 @@ def test_variables_no_checkpoint_can_reach_are_refused(checkpoint_dir, monkeypat
         model(tf.zeros([1, 3]))
         return model
 
-    monkeypatch.setattr(export, "build_model", build_set_model)
+    monkeypatch.setattr(export_lib, "build_model", build_set_model)
     with pytest.raises(ExportError, match="2 variables of the model are out of reach"):
         export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
     assert not (checkpoint_dir.parent / "never").exists()
@@ -418,7 +423,7 @@ def test_discretization_without_boundaries_is_refused(checkpoint_dir, monkeypatc
         bins = keras.layers.Discretization(num_bins=4, name="unbinned")
         return keras.Model(values, keras.layers.Embedding(4, 2)(bins(values)))
 
-    monkeypatch.setattr(export, "build_model", build_unadapted_model)
+    monkeypatch.setattr(export_lib, "build_model", build_unadapted_model)
     with pytest.raises(ExportError, match="layer 'unbinned' has no bin boundaries"):
         export_saved_model(checkpoint_dir, checkpoint_dir.parent / "never")
 
@@ -486,7 +491,7 @@ def test_overwrite_replaces_the_previous_export(
     is tested on your model apart; the session's exports save it.
     """
     before = tree_digest(published)
-    monkeypatch.setattr(export, "build_model", StandIn)
+    monkeypatch.setattr(export_lib, "build_model", StandIn)
     # Verified in this process: the session's exports prove the fresh process.
     exported = export_saved_model(
         stand_in_checkpoint, published, overwrite=True, verify=verify_saved_model

@@ -2,7 +2,7 @@
 
 TensorFlow's own `ram://` filesystem (the memory of one process) stands in for
 `gs://` and the other object stores. The commands run in this process, as
-`python -m` runs them (conftest's `run_in_process`), as a pipeline script or
+`python -m` runs them (`commands.run_in_process`), as a pipeline script or
 notebook would. `train` writes your model's checkpoint there, the variables
 it writes on local disk; your export, copied there, loads from there with its
 assets. The export (its restore included), verifier, scanner and packer move
@@ -23,19 +23,19 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
-from {{ cookiecutter.package_name }} import export
-from {{ cookiecutter.package_name }}.export import export_saved_model
+from {{ cookiecutter.package_name }}.exporter import export_lib
 from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
+from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
+from {{ cookiecutter.package_name }}.exporter.export_lib import export_saved_model
 from {{ cookiecutter.package_name }}.exporter.filesystems import split
+from {{ cookiecutter.package_name }}.exporter.outputs import (
+    differing_outputs,
+    inference_outputs,
+)
 from {{ cookiecutter.package_name }}.exporter.pack import pack_saved_model
 from {{ cookiecutter.package_name }}.exporter.staging import TargetTakenError
 from {{ cookiecutter.package_name }}.exporter.upload import CLAIM, UploadError, upload
-from {{ cookiecutter.package_name }}.exporter.verify import (
-    Expectations,
-    differing_outputs,
-    inference_outputs,
-    verify_saved_model,
-)
+from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 
 from stand_in import StandIn
@@ -73,7 +73,7 @@ def exported():
     """What `export --versioned` runs and prints, from and to ram://, on the stand-in."""
     model_checkpoint(model=StandIn()).save(f"{STAND_IN_CHECKPOINTS}/ckpt")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(export, "build_model", StandIn)
+        patch.setattr(export_lib, "build_model", StandIn)
         # Verified in this process: an export to a URL is verified on local disk
         # before the upload, in a fresh process that the session's exports prove.
         return str(export_saved_model(

@@ -8,8 +8,15 @@ import tarfile
 import pytest
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.exporter.pack import ARCHIVE_NAME, PackError, pack_saved_model
-from {{ cookiecutter.package_name }}.exporter.verify import differing_outputs, inference_outputs
+from {{ cookiecutter.package_name }}.exporter.outputs import (
+    differing_outputs,
+    inference_outputs,
+)
+from {{ cookiecutter.package_name }}.exporter.pack import (
+    ARCHIVE_NAME,
+    PackError,
+    pack_saved_model,
+)
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 
 DOC = next(Path(__file__).resolve().parents[2].glob("assets/docs/*/models/*/*.md"))

@@ -23,6 +23,9 @@ from tensorflow.core.protobuf import saved_model_pb2
 import tf_keras as keras
 {%- endif %}
 
+{% if cookiecutter.__builder != "module" -%}
+from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
+{% endif -%}
 from {{ cookiecutter.package_name }}.exporter.reusable import (
     HyperparametersError,
     InputsError,
@@ -33,7 +36,7 @@ from {{ cookiecutter.package_name }}.exporter.reusable import (
     save_reusable,
 )
 {%- if cookiecutter.__builder != "module" %}
-from {{ cookiecutter.package_name }}.exporter.verify import Expectations, verify_saved_model
+from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 {%- endif %}
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 

@@ -3,16 +3,16 @@
 import pytest
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.export import ExportError, save_verified
+from {{ cookiecutter.package_name }}.exporter.export_lib import ExportError, save_verified
+from {{ cookiecutter.package_name }}.exporter.op_allowlist import (
+    MODEL_OPS,
+    SAVER_OPS,
+    scan_saved_model,
+)
 from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
-from {{ cookiecutter.package_name }}.scan import (
-    MODEL_OPS,
-    SAVER_OPS,
-    main,
-    scan_saved_model,
-)
+from {{ cookiecutter.package_name }}.scan import main
 
 from stand_in import StandIn
 

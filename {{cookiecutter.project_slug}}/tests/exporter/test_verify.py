@@ -15,11 +15,14 @@ import pytest
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.exporter import verify
+from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
 from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
+from {{ cookiecutter.package_name }}.exporter.outputs import (
+    ROUNDING_ULPS,
+    differing_outputs,
+)
 from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
 from {{ cookiecutter.package_name }}.exporter.verify import (
-    ROUNDING_ULPS,
-    Expectations,
     VerificationError,
     verify_saved_model,
 )
@@ -78,7 +81,7 @@ def test_string_outputs_are_compared_and_reach_the_fresh_process(inputs, tmp_pat
     # What the fresh process reads: a NumPy .npz file, which refuses object arrays.
     expected.save(tmp_path / "expected.npz")
     carried = Expectations.load(tmp_path / "expected.npz")
-    assert not verify.differing_outputs(carried.outputs, expected.outputs, OUTPUT_KEY)
+    assert not differing_outputs(carried.outputs, expected.outputs, OUTPUT_KEY)
     verify_saved_model(tmp_path / "saved_model", carried)
     other = np.full(len(inputs), b"other")
     wrong = dataclasses.replace(carried, outputs={**carried.outputs, "label": other})
@@ -116,7 +119,7 @@ class NoGradientInTraining(StandIn):
 
 
 def test_training_mode_without_gradients_is_refused(inputs, tmp_path):
-    # Fine-tuning a loaded function differentiates every op of its trace (verify.py).
+    # Fine-tuning a loaded function differentiates every op of its trace (gradients.py).
     model = NoGradientInTraining()
     save_reusable(ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY), tmp_path)
     expected = Expectations.of_model(model, inputs, OUTPUT_KEY)

@@ -23,12 +23,12 @@ from tensorflow.core.protobuf import saved_model_pb2
 import tensorflow_hub as hub
 import tf_keras
 
-from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, weight_penalties
-from {{ cookiecutter.package_name }}.exporter.verify import (
+from {{ cookiecutter.package_name }}.exporter.outputs import (
     differing_outputs,
     inference_outputs,
     same_values,
 )
+from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, weight_penalties
 from {{ cookiecutter.package_name }}.model import (
     HYPERPARAMETERS,
     INPUT_SIGNATURE,
@@ -181,7 +181,7 @@ def test_keras_layer_model_saves_and_loads_its_weights_as_hdf5(
     export_dir, keras_layer_output_key, tmp_path
 ):
     # tf_keras' HDF5 format stores a layer's weights under their names: the export's
-    # variables need distinct ones (reusable._distinct_names), or the save is refused.
+    # variables need distinct ones (exporter/variable_names.py), or the save is refused.
     model, layer = keras_layer_model(export_dir, trainable=True, output_key=keras_layer_output_key)
     assert len({weight.name for weight in layer.weights}) == len(layer.weights), (
         "the export's variables share names: tf_keras cannot save them as HDF5"

@@ -37,7 +37,7 @@ def is_local(path):
 def location(path):
     """`path` as a string TensorFlow accepts, checked (see `check_scheme`).
 
-    A local one keeps its form (`file://` is dropped: the publishing code uses the
+    A local one keeps its form (`file://` is dropped: moving into place uses the
     operating system's calls there); a URL loses a trailing slash, so that
     `gs://b/x/` and `gs://b/x` name one export.
     """

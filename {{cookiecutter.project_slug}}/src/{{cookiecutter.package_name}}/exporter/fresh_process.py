@@ -16,10 +16,12 @@ import sys
 import tempfile
 
 from {{ cookiecutter.package_name }}.exporter import cli
-from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.exporter.expectations import Expectations, Report
+from {{ cookiecutter.package_name }}.exporter.filesystems import (
+    UnknownSchemeError,
+    location,
+)
 from {{ cookiecutter.package_name }}.exporter.verify import (
-    Expectations,
-    Report,
     VerificationError,
     verify_saved_model,
 )

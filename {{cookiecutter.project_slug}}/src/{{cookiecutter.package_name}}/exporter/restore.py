@@ -1,9 +1,36 @@
+"""Put trained weights into `build_model()`, strictly, and say what was left behind.
+
+`restore(model, source)` reads `source`, which is one of
+
+- a checkpoint directory (its latest checkpoint) or a checkpoint path
+  (`dir/ckpt-3`), holding the model under the key `model`: what `train.py`
+  writes, or your own training code with
+  `checkpoint.model_checkpoint(model=model, ...).save(...)`;
+- a file that Keras' own saving wrote: `.keras` or `.weights.h5` (Keras 3),
+  `.h5` (tf_keras), read with the model's `load_weights`.
+
+Strict: a missing source, one that lacks any variable of the model, or a
+checkpoint with weights the model has no variable for, is an error that names
+what did not match; the model is never exported with freshly initialized
+weights. Keras weight files hold no seed-generator (RNG) state; `Restored`
+names those variables, which keep their initial state.
+
+Then each layer recomputes what it derives from its restored variables, as
+Keras' own loading has it do (`finalize_state`): an adapted `Normalization`
+computes with the mean and variance it was trained with, not those it was
+built with.
+"""
+
 import dataclasses
 
 import keras
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.exporter.checkpoint import layers, model_checkpoint, rng_states
+from {{ cookiecutter.package_name }}.exporter.checkpoint import (
+    layers,
+    model_checkpoint,
+    rng_states,
+)
 from {{ cookiecutter.package_name }}.exporter.checkpoint_contents import (
     checkpointed_variables,
     keys_by_root_child,

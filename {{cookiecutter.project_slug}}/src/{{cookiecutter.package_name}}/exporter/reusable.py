@@ -1,4 +1,4 @@
-"""The reusable-SavedModel module class: the object `export.py` saves.
+"""The reusable-SavedModel module class: the object `export_lib.py` saves.
 
 `ReusableModule` implements TensorFlow Hub's "Reusable SavedModels" interface
 around any model that
@@ -39,14 +39,15 @@ exported (the export report names the layers whose activity regularizer is
 left out).
 """
 
-import contextlib
-import itertools
+import functools
 import numbers
 
 import keras
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.exporter.checkpoint import layers, trackables
+from {{ cookiecutter.package_name }}.exporter import traces
+from {{ cookiecutter.package_name }}.exporter.checkpoint import layers
+from {{ cookiecutter.package_name }}.exporter.variable_names import distinct_names
 
 
 class InputsError(ValueError):
@@ -77,12 +78,7 @@ class ReusableModule(tf.train.Checkpoint):
             model's call that consumers may set; the defaults should be the
             values the model was trained with.
         """
-        if not isinstance(input_signature, tf.TensorSpec):
-            raise InputsError(
-                f"INPUT_SIGNATURE is a {type(input_signature).__name__}, not one tf.TensorSpec: "
-                "the exported model takes one input Tensor; combine the inputs into one (stack "
-                "or concatenate them) in build_model()"
-            )
+        _check_input_signature(input_signature)
         super().__init__()
         # The model is captured by the functions, not tracked as an attribute: a
         # tracked Keras 3 model saves a second, restore-only copy of each variable,
@@ -93,82 +89,41 @@ class ReusableModule(tf.train.Checkpoint):
             _regularization_loss(model, index) for index in range(len(weight_penalties(model)))
         ]
         defaults = _float_defaults(hyperparameters or {})
-        specs = {name: tf.TensorSpec([], tf.float32, name=name) for name in defaults}
-
-        # The network is traced once per `training` value, with every hyperparameter
-        # a Tensor. Every public function below is a thin call into one of these two
-        # traces, so the SavedModel stores the network twice, not once per function.
-        @tf.function
-        def network(inputs, training, **values):
-            return model(inputs, training=training, **values)
-
-        traced = {
-            training: network.get_concrete_function(input_signature, training, **specs)
-            for training in (False, True)
-        }
+        # Every function below is a thin call into these two traces (`traces.py`).
+        traced = traces.trace_network(model, input_signature, defaults)
         check_outputs(traced[False].structured_outputs)
-        # The lookup tables the network reads are captured by its traces; tracked
-        # here, they are saved, and the vocabulary files that initialize them become
-        # assets. Only those: an adapted Keras lookup layer also keeps the word counts
-        # of `adapt` in a table that no call reads (and whose ops a server need not run).
-        captured = {id(value) for function in traced.values() for value in function.captured_inputs}
-        self.resources = [
-            trackable for trackable in trackables(model)
-            if isinstance(trackable, tf.saved_model.experimental.TrackableResource)
-            and id(trackable.resource_handle) in captured
-        ]
-        # Variables the network reads that the model does not list, and no checkpoint
-        # of it holds: the tf.random.Generator state of tf_keras's random layers
-        # (RandomFlip, RandomRotation, ...). Tracked here, they are saved with the
-        # traces that read them; not weights, so not in `variables`.
-        # In the order the traces capture them: the same in every export.
-        listed = {id(variable.handle) for variable in self.variables}
-        read = {id(v.handle): v for function in traced.values() for v in function.variables}
-        unlisted = {
-            id(value): read[id(value)]
-            for function in traced.values() for value in function.captured_inputs
-            if id(value) in read and id(value) not in listed
-        }
-        self.unlisted_variables = list(unlisted.values())
-
-        def forward(inputs, training, **values):
-            # The concrete function itself, not `network`: tf.saved_model.save traces
-            # the signatures under its own save context, a different key of
-            # tf.function's cache, so a call of `network` would trace the whole
-            # network again there (twice per export, half its time for MobileNet).
-            return traced[training](inputs, training, **values)
-
-        def with_defaults(values):
-            return {name: values.get(name, tf.constant(value)) for name, value in defaults.items()}
-
-        @tf.function
-        def call(inputs, training=False, **values):
-            unknown = sorted(set(values) - set(defaults))
-            if unknown:
-                raise TypeError(f"unknown hyperparameters {unknown}; known: {sorted(defaults)}")
-            return forward(inputs, training, **with_defaults(values))
-
-        for training in (False, True):
-            for count in range(len(specs) + 1):
-                for names in itertools.combinations(specs, count):
-                    given = {name: specs[name] for name in names}
-                    call.get_concrete_function(input_signature, training, **given)
-        self.__call__ = call
-
-        def endpoint(training):
-            def serve(inputs):
-                # Signatures check the dtype but not the shape of their inputs.
-                inputs = tf.ensure_shape(inputs, input_signature.shape)
-                return as_dict(forward(inputs, training, **with_defaults({})), output_key)
-
-            return tf.function(serve, input_signature=[input_signature])
-
-        self.serve = endpoint(training=False)
-        self.serve_training = endpoint(training=True)
+        self.resources = traces.captured_resources(model, traced)
+        self.unlisted_variables = traces.unlisted_variables(traced, self.variables)
+        self.__call__ = traces.call_function(traced, input_signature, defaults)
+        serve = functools.partial(_serving_function, traced, defaults, input_signature, output_key)
+        self.serve = serve(training=False)
+        self.serve_training = serve(training=True)
 
     def __call__(self, inputs, training=False, **hyperparameters):
         """In memory, calls the traced `__call__` function that the SavedModel stores."""
         return self.__dict__["__call__"](inputs, training, **hyperparameters)
+
+
+def _check_input_signature(input_signature):
+    """Raises `InputsError` unless `input_signature` is one `tf.TensorSpec`."""
+    if not isinstance(input_signature, tf.TensorSpec):
+        raise InputsError(
+            f"INPUT_SIGNATURE is a {type(input_signature).__name__}, not one tf.TensorSpec: "
+            "the exported model takes one input Tensor; combine the inputs into one (stack "
+            "or concatenate them) in build_model()"
+        )
+
+
+def _serving_function(traced, defaults, input_signature, output_key, training):
+    """`serve` (or `serve_training`): `{output_key: output}` or the model's dict, at defaults."""
+    into_trace = traces.forward(traced, defaults)
+
+    def serve(inputs):
+        # Signatures check the dtype but not the shape of their inputs.
+        inputs = tf.ensure_shape(inputs, input_signature.shape)
+        return as_dict(into_trace(inputs, training, {}), output_key)
+
+    return tf.function(serve, input_signature=[input_signature])
 
 
 def _float_defaults(hyperparameters):
@@ -203,41 +158,8 @@ def save_reusable(module, path):
 
     That signature is what TF Serving, saved_model_cli and TFLite call.
     """
-    with _distinct_names(module.variables):
+    with distinct_names(module.variables):
         tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
-
-
-@contextlib.contextmanager
-def _distinct_names(variables):
-    """Names the variables that share a name apart (`kernel:0`, `kernel_1:0`) while they are saved.
-
-    The SavedModel records each variable's name, and a consumer's `hub.KerasLayer`
-    lists the loaded variables under it. tf_keras' HDF5 format
-    (`save_weights("*.h5")`, a `ModelCheckpoint` to a `.h5` file) stores a
-    layer's weights under their names, and refuses a name twice (h5py: "name
-    already exists"). Keras 3 names the variables of a subclassed model after
-    the model alone (`classifier/kernel`, once per layer), and a `tf.Module`'s
-    are named as written. A variable's name has no setter: its handle name is
-    set for the save, as TensorFlow would have uniquified it in a graph, and put
-    back after. Only the recorded names change; the checkpoint keys do not.
-    """
-    taken = {variable.name for variable in variables}
-    seen, renamed = set(), []
-    for variable in variables:
-        name = variable.name
-        if name in seen and hasattr(variable, "_handle_name"):  # A ResourceVariable.
-            base, index = name.removesuffix(":0"), 1
-            while f"{base}_{index}:0" in taken:
-                index += 1
-            renamed.append((variable, name))
-            variable._handle_name = f"{base}_{index}:0"  # noqa: SLF001 (see the docstring)
-            taken.add(variable.name)
-        seen.add(variable.name)
-    try:
-        yield
-    finally:
-        for variable, name in renamed:
-            variable._handle_name = name  # noqa: SLF001
 
 
 def as_dict(outputs, output_key):

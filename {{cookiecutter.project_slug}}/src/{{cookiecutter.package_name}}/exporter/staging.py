@@ -1,11 +1,12 @@
-"""Move a finished SavedModel into place: atomically, one publisher at a time, losing nothing.
+"""Move a finished SavedModel into place: atomically, one export at a time, losing nothing.
 
-This is how exports are published on local disks and NFS, which rename
+This is how exports are moved into place on local disks and NFS, which rename
 atomically and lock with `flock`; other filesystems (`gs://`, `s3://`, ...)
-have neither, and `upload.py` publishes there.
+have neither, and `upload.py` moves them into place there (`destination.py`
+chooses).
 
 An export writes its SavedModel into a staging directory beside the target
-(`staging_dir`), on the same file system, so that publishing is a rename:
+(`staging_dir`), on the same file system, so that moving it into place is a rename:
 
 - `move_into_place` decides the target and renames under an exclusive lock on the
   parent directory, so exports started at once against one place take turns
@@ -34,12 +35,12 @@ STAGING, PREVIOUS = ".staging-", ".previous-"
 
 
 class TargetTakenError(Exception):
-    """The target is taken; the staged export was not published."""
+    """The target is taken; the staged export was not moved into place."""
 
 
 @contextlib.contextmanager
 def export_parent(parent):
-    """Makes the directory `parent` and its missing parents for the block that publishes there.
+    """Makes the directory `parent` and its missing parents for the block that exports there.
 
     If the block fails, those it made and nothing has filled since are removed
     again: a refused export leaves no directory behind.
@@ -59,7 +60,7 @@ def export_parent(parent):
 
 @contextlib.contextmanager
 def staging_dir(parent):
-    """A new empty directory in `parent`, deleted on exit unless it was published."""
+    """A new empty directory in `parent`, deleted on exit unless it was moved into place."""
     path = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=parent))
     os.chmod(path, 0o777 & ~_umask())
     try:
@@ -69,7 +70,7 @@ def staging_dir(parent):
 
 
 def move_into_place(staging, export_dir, *, overwrite=False, versioned=False):
-    """Renames `staging` to `export_dir` (or to `export_dir/<N>`); returns the path published.
+    """Renames `staging` to `export_dir` (or to `export_dir/<N>`); returns the path it now has.
 
     Raises:
       TargetTakenError: `export_dir` holds an export and `overwrite` is false.

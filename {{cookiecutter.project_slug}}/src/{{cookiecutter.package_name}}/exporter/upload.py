@@ -1,9 +1,9 @@
-"""Publish a verified SavedModel where rename is not atomic: `gs://`, `s3://`, `hdfs://`, `ram://`.
+"""Upload a verified SavedModel where rename is not atomic: `gs://`, `s3://`, `hdfs://`, `ram://`.
 
 Object stores have no rename (TensorFlow's `gs://` renames a directory by
 copying each object, then deleting it), and no lock, so `staging.py` cannot be
 used there. The export is saved and verified on local disk first
-(`export.py`), then uploaded straight into its place, in an order a reader
+(`export_lib.py`), then uploaded straight into its place, in an order a reader
 can trust:
 
 - `saved_model.pb` goes last. Until it is there the directory is no SavedModel:
@@ -39,6 +39,7 @@ import uuid
 
 import tensorflow as tf
 
+from {{ cookiecutter.package_name }}.exporter.errors import first_line
 from {{ cookiecutter.package_name }}.exporter.filesystems import sha256, split
 from {{ cookiecutter.package_name }}.exporter.staging import TargetTakenError
 
@@ -46,17 +47,17 @@ CLAIM, LAST = ".claim-", "saved_model.pb"
 
 
 class UploadError(Exception):
-    """The upload failed or does not hold the verified bytes; nothing was published."""
+    """The upload failed or does not hold the verified bytes; nothing was moved into place."""
 
 
 def upload(local_dir, export_dir, *, overwrite=False, versioned=False):
     """Copies the SavedModel in `local_dir` to `export_dir` (or a new `export_dir/<N>`).
 
     Returns:
-      the path published.
+      the path it was uploaded to.
     Raises:
       TargetTakenError: `export_dir` holds an export (and not `overwrite`) or is claimed.
-      UploadError: writing failed, or what was written differs; nothing was published
+      UploadError: writing failed, or what was written differs; nothing was moved into place
         (and with `overwrite`, the old export is gone).
     """
     try:
@@ -73,7 +74,7 @@ def upload(local_dir, export_dir, *, overwrite=False, versioned=False):
                 remove(target)  # It has no saved_model.pb yet, unless that differed.
                 raise
     except tf.errors.OpError as error:  # Network, permissions, quota: TensorFlow's errors.
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        reason = first_line(error, limit=None)
         raise UploadError(f"uploading to {export_dir} failed: {reason}") from None
     return target
 

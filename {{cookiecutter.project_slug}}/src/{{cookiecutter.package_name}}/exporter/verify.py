@@ -1,6 +1,6 @@
 """Checks that a written SavedModel keeps the reusable interface and the model's outputs.
 
-`export.py` records what the in-memory model computes (`Expectations`) and
+`export_lib.py` records what the in-memory model computes (`Expectations`) and
 checks the written SavedModel against it (`verify_saved_model`) in a fresh
 Python process (`fresh_process.py`), so an artifact that only works beside the
 code that wrote it (Python state, files outside the export) is never published:
@@ -19,7 +19,10 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.exporter import cli
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
 from {{ cookiecutter.package_name }}.exporter.expectations import Expectations, Report
-from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError, location
+from {{ cookiecutter.package_name }}.exporter.filesystems import (
+    UnknownSchemeError,
+    location,
+)
 from {{ cookiecutter.package_name }}.exporter.gradients import (
     NO_GRADIENT_ISSUES,
     ops_without_gradient,

@@ -1,0 +1,86 @@
+"""What the in-memory model computes (`Expectations`), and what its export was verified to keep.
+
+`export_lib.py` records the `Expectations` before the model is gone and hands them,
+saved as a `.npz` file, to the fresh verifying process (`fresh_process.py`),
+which checks the SavedModel against them and answers with a `Report`.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from {{ cookiecutter.package_name }}.exporter.outputs import (
+    bytes_as_array,
+    inference_outputs,
+)
+from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, weight_penalties
+
+
+@dataclasses.dataclass(frozen=True)
+class Expectations:
+    """What the in-memory model computes, for checking an export without the model."""
+
+    output_key: str
+    inputs: np.ndarray
+    outputs: dict  # Output name -> np.ndarray, as the serving signature names them.
+    regularization_losses: np.ndarray
+    num_variables: int
+    num_trainable_variables: int
+
+    @classmethod
+    def of_model(cls, model, inputs, output_key):
+        return cls(
+            output_key=output_key,
+            inputs=inputs,
+            outputs=as_dict(inference_outputs(model, inputs), output_key),
+            regularization_losses=np.array([float(loss) for loss in weight_penalties(model)]),
+            num_variables=len(model.variables),
+            num_trainable_variables=len(model.trainable_variables),
+        )
+
+    def save(self, path):
+        values = dataclasses.asdict(self)
+        outputs = {
+            f"outputs/{name}": bytes_as_array(value)
+            for name, value in values.pop("outputs").items()
+        }
+        np.savez(path, **values, **outputs)
+
+    @classmethod
+    def load(cls, path):
+        with np.load(path) as arrays:
+            values = {name: arrays[name] for name in arrays.files}
+        outputs = {
+            name.removeprefix("outputs/"): values.pop(name)
+            for name in list(values) if name.startswith("outputs/")
+        }
+        return cls(
+            output_key=str(values.pop("output_key")),
+            outputs=outputs,
+            num_variables=int(values.pop("num_variables")),
+            num_trainable_variables=int(values.pop("num_trainable_variables")),
+            **values,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """What was verified, for the export report."""
+
+    path: str
+    signature: str
+    num_variables: int
+    num_trainable_variables: int
+    regularization_losses: tuple
+    size_bytes: int
+
+    def __str__(self):
+        losses = ", ".join(f"{loss:.6g}" for loss in self.regularization_losses) or "none"
+        return "\n".join([
+            f"SavedModel:            {self.path}",
+            f"serving_default:       {self.signature}",
+            f"variables:             {self.num_variables} "
+            f"({self.num_trainable_variables} trainable)",
+            f"regularization losses: {len(self.regularization_losses)} ({losses})",
+            f"size:                  {self.size_bytes:,} bytes",
+        ])

@@ -1,0 +1,229 @@
+"""The export as a library: `export_saved_model`, which the `export` command runs.
+
+Restore strictly (`restore.py`), save through `ReusableModule` without any
+optimizer state, make the one random field deterministic, scan for unsafe ops,
+verify in a fresh Python process, and only then move into place and pack
+(`pack.py`). Where the export goes is a `Destination` (`destination.py`),
+chosen once: a local disk or an object store.
+"""
+
+import contextlib
+import dataclasses
+from pathlib import Path
+import uuid
+
+import tensorflow as tf
+from tensorflow.core.protobuf import fingerprint_pb2
+
+from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.exporter.destination import NOT_PLACED, destination
+from {{ cookiecutter.package_name }}.exporter.errors import first_line
+from {{ cookiecutter.package_name }}.exporter.expectations import Expectations, Report
+from {{ cookiecutter.package_name }}.exporter.filesystems import (
+    UnknownSchemeError,
+    location,
+)
+from {{ cookiecutter.package_name }}.exporter.fresh_process import FreshProcessVerifier
+from {{ cookiecutter.package_name }}.exporter.op_allowlist import REASONS, scan_saved_model
+from {{ cookiecutter.package_name }}.exporter.pack import PackError, pack_saved_model
+from {{ cookiecutter.package_name }}.exporter.restore import (
+    Restored,
+    RestoreError,
+    find_source,
+    restore,
+)
+from {{ cookiecutter.package_name }}.exporter.reusable import (
+    HyperparametersError,
+    InputsError,
+    OutputsError,
+    ReusableModule,
+    activity_regularized,
+    save_reusable,
+)
+from {{ cookiecutter.package_name }}.exporter.verify import VerificationError
+from {{ cookiecutter.package_name }}.model import (
+    HYPERPARAMETERS,
+    INPUT_SIGNATURE,
+    OUTPUT_KEY,
+    build_model,
+)
+
+
+class ExportError(Exception):
+    """The export was refused; nothing was moved into place."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Exported:
+    """The outcome of one export, printed by the command."""
+
+    restored: Restored
+    report: Report
+    archive: str = ""
+    sha256: str = ""
+    activity_regularized: tuple = ()  # Layers whose activity regularizer was left out.
+
+    def __str__(self):
+        lines = [str(self.restored), str(self.report)]
+        if self.activity_regularized:
+            lines.append(
+                "not exported:          activity regularizers (they depend on each call's "
+                f"inputs) of {', '.join(self.activity_regularized)}"
+            )
+        if self.archive:
+            lines.append(f"package:               {self.archive} (sha256 {self.sha256})")
+        return "\n".join(lines)
+
+
+def reusable_module(model):
+    """`ReusableModule` of `model` with the interface `model.py`'s contract declares.
+
+    Here, not in reusable.py: the fresh-process verifier imports reusable.py, and
+    must not import `model.py`, whose imports (a custom op library, say) would
+    make a SavedModel load there that loads nowhere else.
+    """
+    return ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
+
+
+def export_saved_model(
+    source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None
+):
+    """Restores `source` into `build_model()`, saves, scans, verifies, moves into place and packs.
+
+    Args:
+      source: a checkpoint directory or path, or a Keras weights file (`restore.py`).
+      export_dir: where the SavedModel goes (with `versioned`, a new `<N>/` in it).
+      overwrite: replace an existing export (and package) at `export_dir`.
+      versioned: write `export_dir/<N>`, N one more than the highest there.
+      pack: also write `<export's directory>.tar.gz` and its `.sha256` beside it.
+      verify: `verify(path, expected)` returns the verification `Report` or
+        raises `VerificationError`; by default, a fresh Python process does
+        (`fresh_process.py`). Tests that already prove that process pass
+        `verify.verify_saved_model`, which runs in this one.
+
+    Returns:
+      what was `Exported`.
+    Raises:
+      ExportError: nothing was moved into place.
+    """
+    try:
+        source, export_dir = location(source), location(export_dir)
+    except UnknownSchemeError as error:
+        raise ExportError(str(error)) from None
+    # Chosen once: local disks (NFS too) rename into place under a lock, others upload.
+    place = destination(export_dir, overwrite=overwrite, versioned=versioned)
+    for path in (export_dir, place.parent):
+        if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
+            raise ExportError(f"{path} is a file; --export_dir must name a directory")
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(place.prepared())
+        except OSError as error:
+            raise ExportError(f"cannot write in {place.parent}: {error.strerror}") from None
+        _refuse_taken(place, pack)
+        exported = _export_into_place(source, place, verify)
+        return _packed(exported, overwrite) if pack else exported
+
+
+def _refuse_taken(place, pack):
+    """Refuses a taken target or package before seconds of work (moving into place checks again)."""
+    if place.versioned or place.overwrite:
+        return
+    if place.is_taken(place.export_dir):
+        raise ExportError(f"{place.export_dir} is not empty; pass --overwrite to replace it")
+    if pack and place.is_taken(_archive_of(place.export_dir)):
+        raise ExportError(f"{_archive_of(place.export_dir)} exists; pass --overwrite to replace it")
+
+
+def _export_into_place(source, place, verify):
+    """Restores `source` into `build_model()`, saves and verifies it staged, moves it into place."""
+    try:
+        source = find_source(source)  # Before the model is built: seconds for a large one.
+    except RestoreError as error:
+        raise ExportError(str(error)) from None
+    model = build_model()
+    try:
+        restored = restore(model, source)
+        with place.staged() as staged:
+            report = save_verified(model, staged, verify)
+            placed = place.move_into_place(staged)
+    except (RestoreError, *NOT_PLACED) as error:
+        raise ExportError(str(error)) from None
+    except PermissionError as error:
+        raise ExportError(f"cannot write in {place.parent}: {error.strerror}") from None
+    return Exported(
+        restored,
+        dataclasses.replace(report, path=str(placed)),
+        activity_regularized=tuple(activity_regularized(model)),
+    )
+
+
+def _packed(exported, overwrite):
+    """`exported` with its package, written beside the directory it was moved into."""
+    placed = exported.report.path
+    archive = _archive_of(placed)
+    try:
+        digest = pack_saved_model(placed, archive, overwrite=overwrite)
+    except PackError as error:
+        raise ExportError(f"{placed} was published, but not packed: {error}") from None
+    return dataclasses.replace(exported, archive=str(archive), sha256=digest)
+
+
+def _archive_of(export_dir):
+    """The package of an export: beside it, named after it (`export/1` -> `export/1.tar.gz`)."""
+    return f"{export_dir}.tar.gz"
+
+
+def save_verified(model, path, verify=None):
+    """Saves `model` to the empty directory `path`, then scans and verifies what was written.
+
+    `verify` as for `export_saved_model`.
+    Returns:
+      the verification `Report`.
+    Raises:
+      ExportError: writing failed, or the SavedModel holds an unsafe op or fails verification.
+    """
+    with contextlib.ExitStack() as stack:
+        if verify is None:  # The fresh process starts now, to import while this one saves.
+            verify = stack.enter_context(FreshProcessVerifier()).verify
+        try:  # First: it refuses inputs and outputs the interface cannot serve.
+            module = reusable_module(model)
+        except (InputsError, OutputsError, HyperparametersError) as error:
+            raise ExportError(str(error)) from None
+        inputs, _ = synthetic_examples(4, seed=1)
+        expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
+        try:
+            save_reusable(module, path)
+            make_fingerprint_deterministic(path)
+        except (OSError, tf.errors.OpError) as error:
+            reason = getattr(error, "strerror", None) or first_line(error, limit=None)
+            raise ExportError(f"writing the SavedModel to {path} failed: {reason}") from None
+        findings = scan_saved_model(path)
+        if findings:
+            finding = findings[0]
+            message = f"unsafe op in the SavedModel: {finding}"
+            if finding.op not in REASONS:  # Unlisted, it may be as harmless as a matmul.
+                message += "; if it only computes, add it to scan.MODEL_OPS"
+            raise ExportError(message)
+        try:
+            return verify(path, expected)
+        except VerificationError as error:
+            raise ExportError(f"the written SavedModel failed verification: {error}") from None
+
+
+def make_fingerprint_deterministic(path):
+    """Derives `fingerprint.pb`'s UUID, which TensorFlow draws at random, from its hashes.
+
+    Everything else TensorFlow writes is the same for the same model and
+    weights, so two exports of one checkpoint are then byte-identical, and so
+    are their packages.
+    """
+    fingerprint_file = Path(path) / "fingerprint.pb"
+    fingerprint = fingerprint_pb2.FingerprintDef.FromString(fingerprint_file.read_bytes())
+    hashes = (
+        fingerprint.saved_model_checksum, fingerprint.graph_def_program_hash,
+        fingerprint.signature_def_hash, fingerprint.saved_object_graph_hash,
+        fingerprint.checkpoint_hash,
+    )
+    fingerprint.uuid = str(uuid.uuid5(uuid.NAMESPACE_OID, "/".join(map(str, hashes))))
+    fingerprint_file.write_bytes(fingerprint.SerializeToString(deterministic=True))
