@@ -49,12 +49,24 @@ def test_cookiecutter_json_and_the_hooks_rules_are_written_from_copier_yml():
     )
 
 
+# The one text the engines make differently: the README says which one made the project.
+PROVENANCE = re.compile(rb" Created with .*?(?=\n## |\Z)", re.DOTALL)
+
+
+def provenance(root):
+    return PROVENANCE.search((root / "README.md").read_bytes()).group(0).decode()
+
+
 def tree(root, leave_out=()):
-    return {
+    """Every file's bytes and mode, the README's provenance sentence left out."""
+    files = {
         str(path.relative_to(root)): (path.read_bytes(), path.stat().st_mode)
         for path in sorted(root.rglob("*"))
         if path.is_file() and str(path.relative_to(root)) not in leave_out
     }
+    text, mode = files["README.md"]
+    files["README.md"] = (PROVENANCE.sub(b"", text, count=1), mode)
+    return files
 
 
 def copier_copy(template_copy, destination, **data):
@@ -80,6 +92,11 @@ def test_copier_and_cookiecutter_make_the_same_project(template_copy, tmp_path, 
                          output_dir=str(tmp_path / "cookiecutter"))
     rendered = copier_copy(template_copy, tmp_path / "copier", **only_answered(variant))
     assert tree(rendered, leave_out={COPIER_ANSWERS}) == tree(Path(baked))
+    assert provenance(rendered).startswith(
+        f" Created with `copier copy`, it records the template\ncommit and your answers in "
+        f"`{COPIER_ANSWERS}`"
+    )
+    assert provenance(Path(baked)).startswith(" Created with cookiecutter; made with `cruft")
     # copier records what it asked: checkpoint's keras_flavour is not asked, nor kept.
     answers = yaml.safe_load((rendered / COPIER_ANSWERS).read_text())
     given = only_answered(variant)
