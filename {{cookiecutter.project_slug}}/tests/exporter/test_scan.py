@@ -2,6 +2,7 @@
 
 import pytest
 import tensorflow as tf
+import tf_keras
 
 from {{ cookiecutter.package_name }}.exporter.export_lib import ExportError, save_verified
 from {{ cookiecutter.package_name }}.exporter.op_allowlist import (
@@ -119,4 +120,17 @@ def test_export_refusal_of_an_unlisted_op_says_where_to_list_it(tmp_path):
         save_verified(Uncommon(), tmp_path, verify=verify_saved_model)
     message = str(refused.value)
     assert message.startswith("unsafe op in the SavedModel: Empty (is not on the allowlist)")
-    assert message.endswith("; if it only computes, add it to scan.MODEL_OPS")
+    assert message.endswith(
+        "; if it only computes, add it to MODEL_OPS in exporter/op_allowlist.py"
+    )
+
+
+def test_a_masked_tf_keras_recurrent_layer_passes(tmp_path):
+    # Given a mask, tf_keras' GRU picks cuDNN or its plain kernel in a cond, and the
+    # SavedModel keeps the cond's gradient functions: cuDNN, Optional* and *Grad ops.
+    ids = tf_keras.Input([None], dtype="int32")
+    tokens = tf_keras.layers.Embedding(10, 4, mask_zero=True)(ids)
+    model = tf_keras.Model(ids, {"y": tf_keras.layers.GRU(3)(tokens)})
+    save_reusable(ReusableModule(model, tf.TensorSpec([None, None], tf.int32), "y"), tmp_path)
+    assert scan_saved_model(tmp_path) == []
+

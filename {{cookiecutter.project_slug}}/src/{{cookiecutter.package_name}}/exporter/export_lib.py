@@ -203,7 +203,7 @@ def save_verified(model, path, verify=None):
             finding = findings[0]
             message = f"unsafe op in the SavedModel: {finding}"
             if finding.op not in REASONS:  # Unlisted, it may be as harmless as a matmul.
-                message += "; if it only computes, add it to scan.MODEL_OPS"
+                message += "; if it only computes, add it to MODEL_OPS in exporter/op_allowlist.py"
             raise ExportError(message)
         try:
             return verify(path, expected)

@@ -61,6 +61,13 @@ MODEL_OPS = frozenset({
     "Max", "MaxPool", "MaxPool3D", "MaxPoolV2", "MaxPoolWithArgmax", "Maximum", "Mean", "Min",
     "Minimum", "MirrorPad", "Mod", "Mul", "Multinomial", "Neg", "NoOp", "NonMaxSuppressionV3",
     "NonMaxSuppressionV4", "NonMaxSuppressionV5", "NotEqual", "NthElement", "OneHot", "OnesLike",
+    # A tf_keras GRU or LSTM given a mask picks cuDNN or its plain kernel in a cond, and
+    # TensorFlow saves the cond's gradient functions with it: the cuDNN kernels, the
+    # intermediates a cond keeps for its gradient (Optional*), and the gradient kernels of
+    # ops listed here. Each computes in memory only.
+    "BiasAddGrad", "ConcatOffset", "CudnnRNNBackpropV3", "CudnnRNNV3", "OptionalFromValue",
+    "OptionalGetValue", "OptionalHasValue", "OptionalNone", "SigmoidGrad", "StridedSliceGrad",
+    "TanhGrad",
     "Pack", "Pad", "PadV2", "PartitionedCall", "Placeholder", "Polygamma", "PopulationCount", "Pow",
     "PreventGradient", "Prod", "Qr", "RFFT", "RFFT2D", "RGBToHSV", "RaggedBincount", "RaggedCross",
     "RaggedGather", "RaggedRange", "RaggedTensorFromVariant", "RaggedTensorToSparse",
