@@ -134,12 +134,7 @@ def test_copier_update_merges_the_template_into_an_edited_project(template_repo,
                     data={"project_name": "Leaf Classifier", "publisher": "acme"})
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == CURRENT and answers["publisher"] == "acme"
-    run(*GIT, "init", "-q", "-b", "main", cwd=project)
-    run(*GIT, "add", "-A", cwd=project)
-    run(*GIT, "commit", "-q", "-m", "generated", cwd=project)
-    model = project / "src" / "leaf_classifier" / "model.py"
-    model.write_text(model.read_text().replace("FILTERS = (16, 32)", "FILTERS = (24, 48)"))
-    run(*GIT, "commit", "-q", "-am", "My own filters", cwd=project)
+    model = edit_model_and_commit(project)
 
     # The template moves on: a new version that also changes model.py's docstring.
     copier_yml = template_repo / "copier.yml"
