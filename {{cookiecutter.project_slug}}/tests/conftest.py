@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }}.exporter import report
+
 import commands
 import scheduling
 import shared_run
@@ -74,7 +76,7 @@ def racing_exports(checkpoint_dir, shared_dir):
     """Two `export --versioned --pack` runs of the session's checkpoint started at once.
 
     Both into one directory, `serving/`, under the umask 027 of a careful server:
-    each must publish its own version, byte for byte the same as the other's.
+    each must take its own version, byte for byte the same as the other's.
     [(exit status, stdout, stderr), ...]; the directory is `root / "serving"`.
     One session export shared by every round-trip test. (Exports racing for one
     plain directory take the same lock: tests/exporter/test_staging.py races them in threads.)
@@ -97,12 +99,12 @@ def racing_exports(checkpoint_dir, shared_dir):
 
 @pytest.fixture(scope="session")
 def export_run(racing_exports):
-    """(export directory, (exit status, stdout, stderr)) of the run that published `serving/1`."""
+    """(export directory, (exit status, stdout, stderr)) of the run that wrote `serving/1`."""
     path = racing_exports["root"] / "serving" / "1"
     for result in racing_exports["serving"]:
-        if result[0] == 0 and f"SavedModel:            {path}\n" in result[1]:
+        if result[0] == 0 and report.read(result[1]).get("SavedModel") == str(path):
             return path, result
-    pytest.fail("no export published serving/1:\n" + "\n".join(
+    pytest.fail("no export wrote serving/1:\n" + "\n".join(
         stderr[-3000:] for _, _, stderr in racing_exports["serving"]
     ))
 

@@ -24,7 +24,7 @@ from tensorflow.core.framework import types_pb2
 import tf_keras as keras
 {%- endif %}
 
-from {{ cookiecutter.package_name }}.exporter import export_lib
+from {{ cookiecutter.package_name }}.exporter import export_lib, report
 from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.exporter.export_lib import (
     ExportError,
@@ -87,7 +87,7 @@ def refusing_model(spare_model, monkeypatch):
 
 @pytest.fixture
 def stand_in_checkpoint(tmp_path):
-    """A checkpoint of the stand-in (tests/stand_in.py), for tests of how an export publishes.
+    """A checkpoint of the stand-in (tests/stand_in.py), for tests of how an export is moved into place.
 
     Staging, renaming and cleaning up are the same for any model; the stand-in
     exports in a fraction of the time. What the export does with your model is
@@ -97,7 +97,7 @@ def stand_in_checkpoint(tmp_path):
 
 
 @pytest.fixture
-def published(export_dir, tmp_path):
+def existing_export(export_dir, tmp_path):
     """A copy of the session's export, for tests that try to damage it."""
     target = tmp_path / "exports" / "saved_model"
     shutil.copytree(export_dir, target)
@@ -105,27 +105,28 @@ def published(export_dir, tmp_path):
 
 
 def test_export_command_reports_the_verified_artifact(export_run, source_model):
-    export_dir, (_, report, _) = export_run
+    export_dir, (_, printed, _) = export_run
     assert (export_dir / "saved_model.pb").is_file()
-    assert f"SavedModel:            {export_dir}" in report
-    assert "serving_default:" in report
+    fields = report.read(printed)
+    assert fields["SavedModel"] == str(export_dir)
+    inputs, arrow, outputs = fields["serving_default"].partition(" -> ")
+    assert arrow and inputs and f"{OUTPUT_KEY}: " in outputs
     variables = len(source_model.variables)
     trainable = len(source_model.trainable_variables)
-    assert f"variables:             {variables} ({trainable} trainable)" in report
-    assert f"regularization losses: {len(weight_penalties(source_model))} (" in report
+    assert fields["variables"] == f"{variables} ({trainable} trainable)"
+    assert fields["regularization losses"].startswith(f"{len(weight_penalties(source_model))} (")
     # Activity regularizers depend on the inputs: left out, and the report names their layers.
     left_out = activity_regularized(source_model)
-    assert (f"of {', '.join(left_out)}\n" in report) == bool(left_out)
-    assert ("activity regularizers" in report) == bool(left_out)
+    assert fields.get("not exported", "").endswith(f" of {', '.join(left_out)}") == bool(left_out)
     # The optimizer state (and any training head) stays in the checkpoint, and the report says so.
-    assert f"restored:              {variables} variables of `model`" in report
-    assert "not exported: " in report and "optimizer (" in report
+    assert fields["restored"].startswith(f"{variables} variables of `model`")
+    assert "; not exported: " in fields["restored"] and "optimizer (" in fields["restored"]
 {%- if cookiecutter.model_type == "keras_piece" or cookiecutter.task == "image-feature-vector" %}
     # Only the piece is exported: the classification head it was trained with stays behind.
-    assert "training_model (" in report
+    assert "training_model (" in fields["restored"]
 {%- endif %}
     archive = export_dir.with_name(f"{export_dir.name}.tar.gz")
-    assert f"package:               {archive} (sha256 " in report
+    assert fields["package"].startswith(f"{archive} (sha256 ")
 
 
 def test_export_command_prints_only_its_own_lines(export_run):
@@ -137,7 +138,7 @@ def test_export_command_prints_only_its_own_lines(export_run):
 
 
 def test_same_checkpoint_packs_to_the_same_bytes_in_another_process(racing_exports):
-    """Anyone with the checkpoint and this code can rebuild the published package and its hash."""
+    """Anyone with the checkpoint and this code can rebuild the existing_export package and its hash."""
     serving = racing_exports["root"] / "serving"
     first, second = file_digests(serving / "1"), file_digests(serving / "2")
     differing = sorted(name for name in first.keys() | second.keys()
@@ -169,8 +170,8 @@ def test_export_dir_that_cannot_be_written_is_refused(checkpoint_dir, tmp_path):
         export_saved_model(checkpoint_dir, parent / "no" / "export")
 
 
-def test_full_disk_is_refused_and_leaves_nothing(stand_in_checkpoint, published, monkeypatch):
-    before = tree_digest(published)
+def test_full_disk_is_refused_and_leaves_nothing(stand_in_checkpoint, existing_export, monkeypatch):
+    before = tree_digest(existing_export)
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -179,10 +180,10 @@ def test_full_disk_is_refused_and_leaves_nothing(stand_in_checkpoint, published,
     monkeypatch.setattr(tf.saved_model, "save", no_space)
     with pytest.raises(ExportError, match="failed: No space left on device"):
         export_saved_model(
-            stand_in_checkpoint, published, overwrite=True, verify=verify_saved_model
+            stand_in_checkpoint, existing_export, overwrite=True, verify=verify_saved_model
         )
-    assert tree_digest(published) == before
-    assert [p.name for p in published.parent.iterdir()] == [published.name]
+    assert tree_digest(existing_export) == before
+    assert [p.name for p in existing_export.parent.iterdir()] == [existing_export.name]
 
 
 def test_damaged_checkpoint_is_refused(checkpoint_dir, tmp_path, refusing_model):
@@ -272,19 +273,19 @@ def test_outputs_in_a_list_are_refused_in_one_line(tmp_path):
     assert not (tmp_path / "export").exists()
 
 
-def test_failed_export_keeps_the_previous_one(published, foreign_checkpoint_dir, refusing_model):
-    before = tree_digest(published)
+def test_failed_export_keeps_the_previous_one(existing_export, foreign_checkpoint_dir, refusing_model):
+    before = tree_digest(existing_export)
     with pytest.raises(ExportError):
-        export_saved_model(foreign_checkpoint_dir, published, overwrite=True)
-    assert tree_digest(published) == before
-    assert [p.name for p in published.parent.iterdir()] == [published.name]
+        export_saved_model(foreign_checkpoint_dir, existing_export, overwrite=True)
+    assert tree_digest(existing_export) == before
+    assert [p.name for p in existing_export.parent.iterdir()] == [existing_export.name]
 
 
-def test_existing_export_and_package_need_overwrite(checkpoint_dir, published):
+def test_existing_export_and_package_need_overwrite(checkpoint_dir, existing_export):
     with pytest.raises(ExportError, match="--overwrite"):
-        export_saved_model(checkpoint_dir, published)
-    fresh = published.with_name("fresh")
-    archive = published.with_name("fresh.tar.gz")
+        export_saved_model(checkpoint_dir, existing_export)
+    fresh = existing_export.with_name("fresh")
+    archive = existing_export.with_name("fresh.tar.gz")
     archive.write_bytes(b"an earlier package")
     with pytest.raises(ExportError, match=f"{archive} exists; pass --overwrite"):
         export_saved_model(checkpoint_dir, fresh, pack=True)
@@ -292,14 +293,13 @@ def test_existing_export_and_package_need_overwrite(checkpoint_dir, published):
     assert not fresh.exists()
 
 
-def test_concurrent_exports_each_publish_their_own_version(racing_exports):
+def test_concurrent_exports_each_take_their_own_version(racing_exports):
     """Two exports at once into one versioned directory: versions 1 and 2, nothing else."""
     serving = racing_exports["root"] / "serving"
     reported = set()
     for status, stdout, stderr in racing_exports["serving"]:
         assert status == 0, stderr[-3000:]
-        (path,) = re.findall(r"^SavedModel: +(\S+)$", stdout, flags=re.MULTILINE)
-        reported.add(path)
+        reported.add(report.read(stdout)["SavedModel"])
     assert reported == {str(serving / "1"), str(serving / "2")}
     assert sorted(p.name for p in serving.iterdir()) == [
         "1", "1.tar.gz", "1.tar.gz.sha256", "2", "2.tar.gz", "2.tar.gz.sha256",
@@ -309,8 +309,8 @@ def test_concurrent_exports_each_publish_their_own_version(racing_exports):
         assert tf.saved_model.load(path).signatures["serving_default"] is not None
 
 
-def test_published_files_have_the_users_permissions(racing_exports):
-    """The exports ran under umask 027: what they publish is 0o777 or 0o666 less it."""
+def test_exported_files_have_the_users_permissions(racing_exports):
+    """The exports ran under umask 027: what they write is 0o777 or 0o666 less it."""
     serving = racing_exports["root"] / "serving"
     assert stat.S_IMODE((serving / "1").stat().st_mode) == 0o750
     assert stat.S_IMODE((serving / "1" / "saved_model.pb").stat().st_mode) == 0o640
@@ -318,7 +318,7 @@ def test_published_files_have_the_users_permissions(racing_exports):
 
 
 def test_killed_export_leaves_the_previous_one_intact(
-    stand_in_checkpoint, published, env, run_command
+    stand_in_checkpoint, existing_export, env, run_command
 ):
     """SIGKILL while the new SavedModel is in its staging directory, then export again.
 
@@ -326,7 +326,7 @@ def test_killed_export_leaves_the_previous_one_intact(
     or an out-of-memory killer ends a job. It exports the stand-in: what a kill
     leaves behind, and what the next export does with it, is the same for any model.
     """
-    before = tree_digest(published)
+    before = tree_digest(existing_export)
     script = textwrap.dedent(f"""
         import sys
 
@@ -336,7 +336,7 @@ def test_killed_export_leaves_the_previous_one_intact(
 
         export_lib.build_model = StandIn
         export_lib.export_saved_model(
-            {str(stand_in_checkpoint)!r}, {str(published)!r}, overwrite=True
+            {str(stand_in_checkpoint)!r}, {str(existing_export)!r}, overwrite=True
         )
     """)
     process = subprocess.Popen(
@@ -344,37 +344,37 @@ def test_killed_export_leaves_the_previous_one_intact(
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while not list(published.parent.glob(f".staging-{process.pid}-*/variables/variables.index")):
+    while not list(existing_export.parent.glob(f".staging-{process.pid}-*/variables/variables.index")):
         assert process.poll() is None, "the export finished before it could be killed"
         assert time.monotonic() < deadline, "the export never started writing"
         time.sleep(0.005)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
 
-    assert tree_digest(published) == before
-    leftovers = [p.name for p in published.parent.iterdir() if p != published]
+    assert tree_digest(existing_export) == before
+    leftovers = [p.name for p in existing_export.parent.iterdir() if p != existing_export]
     assert all(name.startswith(".staging-") for name in leftovers), leftovers
     # The next export, even one refused, first removes what the killed one left behind;
     # refused as a command (here in this process), it exits with one line that says why.
     message, _ = run_command(
-        "export", "--checkpoint_dir", stand_in_checkpoint, "--export_dir", published
+        "export", "--checkpoint_dir", stand_in_checkpoint, "--export_dir", existing_export
     )
-    assert message == f"ERROR: {published} is not empty; pass --overwrite to replace it"
-    assert [p.name for p in published.parent.iterdir()] == [published.name]
+    assert message == f"ERROR: {existing_export} is not empty; pass --overwrite to replace it"
+    assert [p.name for p in existing_export.parent.iterdir()] == [existing_export.name]
 
 
-def test_kill_between_the_renames_is_repaired_by_the_next_export(checkpoint_dir, published):
+def test_kill_between_the_renames_is_repaired_by_the_next_export(checkpoint_dir, existing_export):
     """A kill after the old export was moved aside and before the new one took its place."""
-    before = tree_digest(published)
+    before = tree_digest(existing_export)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    holder = published.parent / f".previous-{dead.pid}-abc"
+    holder = existing_export.parent / f".previous-{dead.pid}-abc"
     holder.mkdir()
-    published.rename(holder / published.name)
+    existing_export.rename(holder / existing_export.name)
     with pytest.raises(ExportError, match="--overwrite"):
-        export_saved_model(checkpoint_dir, published)
-    assert tree_digest(published) == before
-    assert [p.name for p in published.parent.iterdir()] == [published.name]
+        export_saved_model(checkpoint_dir, existing_export)
+    assert tree_digest(existing_export) == before
+    assert [p.name for p in existing_export.parent.iterdir()] == [existing_export.name]
 
 
 {% if cookiecutter.__builder != "module" -%}
@@ -483,23 +483,23 @@ def test_keras_file_of_another_architecture_is_refused(name, tmp_path, refusing_
 
 {% endif -%}
 def test_overwrite_replaces_the_previous_export(
-    stand_in_checkpoint, published, inputs, monkeypatch
+    stand_in_checkpoint, existing_export, inputs, monkeypatch
 ):
     """Your export replaced by the stand-in's: replacing is the same for any two models.
 
     How an export restores your model, from a checkpoint or a file Keras wrote,
     is tested on your model apart; the session's exports save it.
     """
-    before = tree_digest(published)
+    before = tree_digest(existing_export)
     monkeypatch.setattr(export_lib, "build_model", StandIn)
     # Verified in this process: the session's exports prove the fresh process.
     exported = export_saved_model(
-        stand_in_checkpoint, published, overwrite=True, verify=verify_saved_model
+        stand_in_checkpoint, existing_export, overwrite=True, verify=verify_saved_model
     )
     assert f"from {stand_in_checkpoint}" in str(exported)
-    assert tree_digest(published) != before
-    assert [p.name for p in published.parent.iterdir()] == [published.name]
-    loaded = tf.saved_model.load(str(published))
+    assert tree_digest(existing_export) != before
+    assert [p.name for p in existing_export.parent.iterdir()] == [existing_export.name]
+    loaded = tf.saved_model.load(str(existing_export))
     expected = inference_outputs(StandIn(), inputs)
     assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
 

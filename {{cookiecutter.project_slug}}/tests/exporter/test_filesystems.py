@@ -23,7 +23,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
-from {{ cookiecutter.package_name }}.exporter import export_lib
+from {{ cookiecutter.package_name }}.exporter import export_lib, report
 from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
 from {{ cookiecutter.package_name }}.exporter.export_lib import export_saved_model
@@ -82,7 +82,7 @@ def exported():
 
 
 def test_export_reads_and_writes_ram_urls(exported, inputs):
-    assert f"SavedModel:            {MODELS}/1\n" in exported
+    assert report.read(exported)["SavedModel"] == f"{MODELS}/1"
     assert f"from {STAND_IN_CHECKPOINTS}" in exported
     assert tf.io.gfile.listdir(MODELS) == ["1"]  # No claim is left behind.
     loaded = tf.saved_model.load(f"{MODELS}/1")
@@ -95,7 +95,7 @@ def test_verify_scan_and_fresh_process_commands_read_ram(exported, inputs, tmp_p
     status, printed = run_command(
         "exporter.verify", "--saved_model_dir", f"{MODELS}/1", "--expectations", expectations
     )
-    assert status == 0 and f"SavedModel:            {MODELS}/1\n" in printed
+    assert status == 0 and report.read(printed)["SavedModel"] == f"{MODELS}/1"
     assert run_command("scan", f"{MODELS}/1")[0] == 0
     # The fresh-process verifier's own end, here in this process (ram:// is its memory).
     status, printed = run_command("exporter.fresh_process", stdin=f"{MODELS}/1\n{expectations}\n")

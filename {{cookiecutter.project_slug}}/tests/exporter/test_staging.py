@@ -1,4 +1,4 @@
-"""Exports racing for one place take turns: each publishes its own version, or is refused.
+"""Exports racing for one place take turns: each takes its own version, or is refused.
 
 Threads stand in for export processes here, many at once and in milliseconds
 (the session's two racing `export` commands prove the same for processes):
@@ -20,7 +20,7 @@ RACERS = 8
 def race(parent, export_dir, **options):
     """Stages RACERS exports in `parent`, then moves all of them to `export_dir` at once.
 
-    Returns {racer: the path it published, or the TargetTakenError it got}.
+    Returns {racer: the path it moved into, or the TargetTakenError it got}.
     """
     start = threading.Barrier(RACERS)
     outcomes = {}
@@ -43,21 +43,21 @@ def race(parent, export_dir, **options):
     return outcomes
 
 
-def test_racers_for_a_plain_directory_one_publishes_the_others_are_refused(tmp_path):
+def test_racers_for_a_plain_directory_one_takes_it_the_others_are_refused(tmp_path):
     target = tmp_path / "export"
     outcomes = race(tmp_path, target)
-    published = [index for index, outcome in outcomes.items() if outcome == target]
+    placed = [index for index, outcome in outcomes.items() if outcome == target]
     refused = [outcome for outcome in outcomes.values() if isinstance(outcome, TargetTakenError)]
-    assert len(published) == 1 and len(refused) == RACERS - 1, outcomes
+    assert len(placed) == 1 and len(refused) == RACERS - 1, outcomes
     assert {str(error) for error in refused} == {
         f"{target} is not empty; pass --overwrite to replace it"
     }
-    (winner,) = published
+    (winner,) = placed
     assert (target / "saved_model.pb").read_text() == f"racer {winner}"
     assert [p.name for p in tmp_path.iterdir()] == ["export"], "a staging directory was left"
 
 
-def test_racers_for_a_versioned_directory_each_publish_their_own(tmp_path):
+def test_racers_for_a_versioned_directory_each_take_their_own(tmp_path):
     serving = tmp_path / "serving"
     serving.mkdir()
     outcomes = race(serving, serving, versioned=True)

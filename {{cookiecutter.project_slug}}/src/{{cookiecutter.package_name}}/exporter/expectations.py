@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.exporter.outputs import (
     bytes_as_array,
     inference_outputs,
 )
+from {{ cookiecutter.package_name }}.exporter.report import format_fields
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, weight_penalties
 
 
@@ -74,13 +75,16 @@ class Report:
     regularization_losses: tuple
     size_bytes: int
 
-    def __str__(self):
+    def fields(self):
+        """The export report's lines for what was verified (`report.py` lays them out)."""
         losses = ", ".join(f"{loss:.6g}" for loss in self.regularization_losses) or "none"
-        return "\n".join([
-            f"SavedModel:            {self.path}",
-            f"serving_default:       {self.signature}",
-            f"variables:             {self.num_variables} "
-            f"({self.num_trainable_variables} trainable)",
-            f"regularization losses: {len(self.regularization_losses)} ({losses})",
-            f"size:                  {self.size_bytes:,} bytes",
-        ])
+        return [
+            ("SavedModel", self.path),
+            ("serving_default", self.signature),
+            ("variables", f"{self.num_variables} ({self.num_trainable_variables} trainable)"),
+            ("regularization losses", f"{len(self.regularization_losses)} ({losses})"),
+            ("size", f"{self.size_bytes:,} bytes"),
+        ]
+
+    def __str__(self):
+        return format_fields(self.fields())

@@ -26,6 +26,7 @@ from {{ cookiecutter.package_name }}.exporter.filesystems import (
 from {{ cookiecutter.package_name }}.exporter.fresh_process import FreshProcessVerifier
 from {{ cookiecutter.package_name }}.exporter.op_allowlist import REASONS, scan_saved_model
 from {{ cookiecutter.package_name }}.exporter.pack import PackError, pack_saved_model
+from {{ cookiecutter.package_name }}.exporter.report import format_fields
 from {{ cookiecutter.package_name }}.exporter.restore import (
     Restored,
     RestoreError,
@@ -63,16 +64,21 @@ class Exported:
     sha256: str = ""
     activity_regularized: tuple = ()  # Layers whose activity regularizer was left out.
 
-    def __str__(self):
-        lines = [str(self.restored), str(self.report)]
+    def fields(self):
+        """The report's fields, in the order the command prints them."""
+        fields = [*self.restored.fields(), *self.report.fields()]
         if self.activity_regularized:
-            lines.append(
-                "not exported:          activity regularizers (they depend on each call's "
-                f"inputs) of {', '.join(self.activity_regularized)}"
-            )
+            fields.append((
+                "not exported",
+                "activity regularizers (they depend on each call's inputs) of "
+                + ", ".join(self.activity_regularized),
+            ))
         if self.archive:
-            lines.append(f"package:               {self.archive} (sha256 {self.sha256})")
-        return "\n".join(lines)
+            fields.append(("package", f"{self.archive} (sha256 {self.sha256})"))
+        return fields
+
+    def __str__(self):
+        return format_fields(self.fields())
 
 
 def reusable_module(model):
@@ -165,7 +171,7 @@ def _packed(exported, overwrite):
     try:
         digest = pack_saved_model(placed, archive, overwrite=overwrite)
     except PackError as error:
-        raise ExportError(f"{placed} was published, but not packed: {error}") from None
+        raise ExportError(f"{placed} was exported, but not packed: {error}") from None
     return dataclasses.replace(exported, archive=str(archive), sha256=digest)
 
 

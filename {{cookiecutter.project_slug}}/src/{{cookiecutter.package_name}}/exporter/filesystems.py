@@ -5,9 +5,9 @@ Every location a command is given goes through TensorFlow's filesystem layer
 `pathlib`, which turns `gs://bucket/x` into the local directory `gs:/bucket/x`.
 TensorFlow itself reads and writes local paths (`file://` too), `gs://` and
 `ram://` (the memory of one process); `tensorflow-io`, once imported, adds
-`s3://`, `hdfs://`, `az://` and `http://`. Publishing differs by kind: local
-disks (NFS included) rename atomically (`staging.py`), other filesystems
-cannot be trusted to (`upload.py`).
+`s3://`, `hdfs://`, `az://` and `http://`. Moving an export into place
+differs by kind: local disks (NFS included) rename atomically (`staging.py`),
+other filesystems cannot be trusted to (`upload.py`).
 """
 
 import hashlib

@@ -47,6 +47,7 @@ from {{ cookiecutter.package_name }}.exporter.model_checks import (
     unbuilt_reason,
     unrestorable_reason,
 )
+from {{ cookiecutter.package_name }}.exporter.report import format_fields
 
 
 class RestoreError(Exception):
@@ -62,15 +63,19 @@ class Restored:
     left_behind: dict  # Top-level checkpoint key -> number of values not exported.
     not_restored: tuple = ()  # Names of the model's variables the source has no value for.
 
-    def __str__(self):
+    def fields(self):
+        """The export report's line for the restore (`report.py` lays it out)."""
         left = ", ".join(f"{key} ({count})" for key, count in self.left_behind.items())
         line = (
-            f"restored:              {self.num_variables - len(self.not_restored)} variables of "
+            f"{self.num_variables - len(self.not_restored)} variables of "
             f"`model` from {self.source}; not exported: {left or 'nothing'}"
         )
         if self.not_restored:
             line += f"; kept as built (RNG state): {', '.join(self.not_restored)}"
-        return line
+        return [("restored", line)]
+
+    def __str__(self):
+        return format_fields(self.fields())
 
 
 def find_source(source):

@@ -3,7 +3,8 @@
 `export_lib.py` records what the in-memory model computes (`Expectations`) and
 checks the written SavedModel against it (`verify_saved_model`) in a fresh
 Python process (`fresh_process.py`), so an artifact that only works beside the
-code that wrote it (Python state, files outside the export) is never published:
+code that wrote it (Python state, files outside the export) never reaches
+consumers:
 
     python -m {{ cookiecutter.package_name }}.exporter.verify --saved_model_dir DIR
         --expectations FILE.npz
