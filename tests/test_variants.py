@@ -36,8 +36,9 @@ EXPORTER = {
     for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
                  "checkpoint_contents", "cli", "destination", "errors", "expectations",
                  "export_lib", "filesystems", "fresh_process", "gradients", "kaggle_metadata",
-                 "keras_weights", "model_checks", "op_allowlist", "outputs", "pack", "restore",
-                 "reusable", "staging", "traces", "upload", "variable_names", "verify")
+                 "keras_weights", "manifest", "model_checks", "op_allowlist", "outputs", "pack",
+                 "publish_lib", "report", "restore", "reusable", "staging", "traces",
+                 "train_lib", "upload", "variable_names", "verify")
 }
 EXPORTER_TESTS = {
     f"tests/exporter/test_{name}.py"

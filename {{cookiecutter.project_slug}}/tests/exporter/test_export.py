@@ -87,7 +87,7 @@ def refusing_model(spare_model, monkeypatch):
 
 @pytest.fixture
 def stand_in_checkpoint(tmp_path):
-    """A checkpoint of the stand-in (tests/stand_in.py), for tests of how an export is moved into place.
+    """A checkpoint of the stand-in (tests/stand_in.py), for tests of how exports are placed.
 
     Staging, renaming and cleaning up are the same for any model; the stand-in
     exports in a fraction of the time. What the export does with your model is
@@ -138,7 +138,7 @@ def test_export_command_prints_only_its_own_lines(export_run):
 
 
 def test_same_checkpoint_packs_to_the_same_bytes_in_another_process(racing_exports):
-    """Anyone with the checkpoint and this code can rebuild the existing_export package and its hash."""
+    """Anyone with the checkpoint and this code can rebuild the package and its hash."""
     serving = racing_exports["root"] / "serving"
     first, second = file_digests(serving / "1"), file_digests(serving / "2")
     differing = sorted(name for name in first.keys() | second.keys()
@@ -273,7 +273,9 @@ def test_outputs_in_a_list_are_refused_in_one_line(tmp_path):
     assert not (tmp_path / "export").exists()
 
 
-def test_failed_export_keeps_the_previous_one(existing_export, foreign_checkpoint_dir, refusing_model):
+def test_failed_export_keeps_the_previous_one(
+    existing_export, foreign_checkpoint_dir, refusing_model
+):
     before = tree_digest(existing_export)
     with pytest.raises(ExportError):
         export_saved_model(foreign_checkpoint_dir, existing_export, overwrite=True)
@@ -344,7 +346,8 @@ def test_killed_export_leaves_the_previous_one_intact(
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while not list(existing_export.parent.glob(f".staging-{process.pid}-*/variables/variables.index")):
+    staged = f".staging-{process.pid}-*/variables/variables.index"
+    while not list(existing_export.parent.glob(staged)):
         assert process.poll() is None, "the export finished before it could be killed"
         assert time.monotonic() < deadline, "the export never started writing"
         time.sleep(0.005)

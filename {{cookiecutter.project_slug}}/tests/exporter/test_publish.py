@@ -12,14 +12,14 @@ import shutil
 import pytest
 
 from {{ cookiecutter.package_name }}.exporter import kaggle_metadata
-from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
-from {{ cookiecutter.package_name }}.publish import (
+from {{ cookiecutter.package_name }}.exporter.publish_lib import (
     PublishError,
     check,
     compare,
     prepare,
     upload,
 )
+from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,8 @@ def two_cpu_devices_script(body):
 def test_mirrored_over_two_cpu_devices(tmp_path, env, inputs):
     checkpoint_dir = tmp_path / "checkpoints"
     script = two_cpu_devices_script(f"""
-        from {{ cookiecutter.package_name }}.train import make_strategy, train
+        from {{ cookiecutter.package_name }}.exporter.train_lib import train
+        from {{ cookiecutter.package_name }}.train import make_strategy
 
         strategy = make_strategy("mirrored")
         assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync

@@ -16,7 +16,7 @@ import tf_keras as keras
 import keras
 {%- endif %}
 
-from {{ cookiecutter.package_name }} import model as model_py
+from {{ cookiecutter.package_name }}.exporter import train_lib
 
 from stand_in import StandIn
 
@@ -35,8 +35,8 @@ class Listed(keras.Model):
 def test_training_model_returning_a_list_is_refused_in_one_line(
     tmp_path, monkeypatch, run_command
 ):
-    monkeypatch.setattr(model_py, "build_model", StandIn)
-    monkeypatch.setattr(model_py, "build_training_model", Listed)
+    monkeypatch.setattr(train_lib, "build_model", StandIn)
+    monkeypatch.setattr(train_lib, "build_training_model", Listed)
     message, _ = run_command(
         "train", "--checkpoint_dir", tmp_path / "checkpoints", "--epochs", 1,
         "--num_examples", 8, "--batch_size", 8, "--run_eagerly",
@@ -52,7 +52,7 @@ def test_a_model_built_by_its_first_call_is_refused_before_training(
     tmp_path, monkeypatch, run_command
 ):
     monkeypatch.setattr(  # No Input: its first call, in training, would build it.
-        model_py, "build_model", lambda: keras.Sequential([keras.layers.Dense(2)])
+        train_lib, "build_model", lambda: keras.Sequential([keras.layers.Dense(2)])
     )
     message, _ = run_command("train", "--checkpoint_dir", tmp_path / "checkpoints")
     assert message.startswith("ERROR: the model has no variables yet: build every variable in ")

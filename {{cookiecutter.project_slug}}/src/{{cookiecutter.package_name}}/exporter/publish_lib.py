@@ -1,0 +1,197 @@
+"""Publishing on Kaggle Models as a library: `prepare`, `upload`, `check`.
+
+`prepare` checks offline everything Kaggle would otherwise find wrong after an
+upload, or never: the metadata (`kaggle_metadata.py`), the handle, that the
+export is file for file the package `export --pack` wrote (`manifest.py`), and
+that it passes the export's own scan and verification. `upload` calls
+`kagglehub.model_upload` with a `Plan` only `prepare` makes; `check` downloads
+a published version with `kagglehub.model_download` and compares it.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import kagglehub
+from kagglehub.handle import parse_model_handle
+
+from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.exporter import kaggle_metadata
+from {{ cookiecutter.package_name }}.exporter.errors import first_line
+from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
+from {{ cookiecutter.package_name }}.exporter.filesystems import is_local, location, sha256
+from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
+from {{ cookiecutter.package_name }}.exporter.manifest import (
+    ManifestError,
+    verified_manifest,
+)
+from {{ cookiecutter.package_name }}.exporter.op_allowlist import scan_saved_model
+from {{ cookiecutter.package_name }}.exporter.outputs import differing_outputs
+from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, restore
+from {{ cookiecutter.package_name }}.exporter.verify import VerificationError
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
+
+
+class PublishError(Exception):
+    """A check failed, or Kaggle could not be reached; nothing was uploaded."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """An upload whose every offline check passed: what `upload` sends."""
+
+    handle: str
+    saved_model_dir: Path
+    license_name: str
+    version_notes: str
+    metadata_dir: Path
+    manifest: dict  # Relative path -> SHA-256 of every file uploaded.
+    notes: tuple = ()
+
+    def call(self):
+        """The exact call `upload` makes."""
+        return (
+            f"kagglehub.model_upload({self.handle!r}, {str(self.saved_model_dir.resolve())!r}, "
+            f"license_name={self.license_name!r}, version_notes={self.version_notes!r})"
+        )
+
+    def __str__(self):
+        files = "\n".join(f"  {digest}  {name}" for name, digest in self.manifest.items())
+        return "\n".join([
+            f"handle:    {self.handle} (Kaggle numbers its versions: the first upload is 1)",
+            f"license:   {self.license_name}",
+            f"metadata:  {self.metadata_dir / kaggle_metadata.MODEL_FILE}",
+            f"           {self.metadata_dir / kaggle_metadata.INSTANCE_FILE}",
+            f"files ({len(self.manifest)}, SHA-256, each equal to the package's):",
+            files,
+            "checks:    " + "\n           ".join(CHECKS),
+            *(f"note:      {note}" for note in self.notes),
+        ])
+
+
+CHECKS = (
+    "metadata fields and types, as the kaggle CLI reads them",
+    "no placeholder left (INSERT_..._HERE, unknown ${...}, template tags)",
+    "license in Kaggle's list",
+    "owner, model and variation slugs in Kaggle's format",
+    "handle owner/model/tensorFlow2/variation, without a version",
+    "package SHA-256 equal to its .sha256",
+    "files: only SavedModel files (pack.py's rules), each in the package, none missing",
+    "each file's SHA-256 equal to its package member's",
+    "op allowlist scan (exporter/op_allowlist.py)",
+    "outputs and reusable interface verified against the model in a fresh process",
+)
+
+
+def local_export(saved_model_dir):
+    """The export as a local path: kagglehub uploads, and downloads to, local files only."""
+    if not is_local(saved_model_dir):
+        raise PublishError(
+            f"{saved_model_dir} is not on this machine: kagglehub uploads local files; "
+            "copy the export here first (for gs://, gcloud storage cp -r)"
+        )
+    return Path(location(saved_model_dir))
+
+
+def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_dir=None,
+            doc=kaggle_metadata.DOC, license_id=kaggle_metadata.LICENSE,
+            verify=verify_in_fresh_process):
+    """The dry run: writes the metadata, checks everything offline; returns the `Plan`.
+
+    Args:
+      saved_model_dir: an export, with the package `export --pack` wrote beside it.
+      source: the checkpoint (or weights file) it was exported from, to verify it against.
+      verify: `verify_in_fresh_process`, as export verifies; or `verify_saved_model`, the same
+        checks in this process (the tests: a fresh process costs seconds).
+    Raises:
+      PublishError: naming the first failed check.
+    """
+    saved_model_dir = local_export(saved_model_dir)
+    metadata_dir = Path(metadata_dir or f"{saved_model_dir}.kaggle")
+    try:
+        documents = kaggle_metadata.build(doc, license_id, handle)
+    except (kaggle_metadata.MetadataError, OSError) as error:
+        raise PublishError(first_line(error)) from None
+    kaggle_metadata.write(documents, metadata_dir)
+    # The handle first: a malformed one also makes malformed slugs in the metadata.
+    problems = [kaggle_metadata.handle_problem(handle), *kaggle_metadata.problems(metadata_dir)]
+    if any(problems):
+        raise PublishError(next(problem for problem in problems if problem))
+
+    manifest = _manifest(saved_model_dir)
+    findings = scan_saved_model(saved_model_dir)
+    if findings:
+        raise PublishError(f"unsafe op in the SavedModel: {findings[0]}")
+    model = build_model()
+    try:
+        restore(model, source)
+        inputs, _ = synthetic_examples(4, seed=1)  # What export verifies with.
+        verify(saved_model_dir, Expectations.of_model(model, inputs, OUTPUT_KEY))
+    except (RestoreError, VerificationError) as error:
+        raise PublishError(f"{saved_model_dir} is not the model of {source}: {error}") from None
+
+    # The version's notes: the first item of its changelog entry in the doc.
+    _, _, sections = kaggle_metadata.read_doc(doc)
+    entry = sections.get("Changelog", "").partition(f"### Version {kaggle_metadata.VERSION}")[2]
+    first_item = entry.split("\n### ")[0].strip().removeprefix("- ").split("\n- ")[0]
+    notes = ()
+    if "Replace this text" in documents[kaggle_metadata.MODEL_FILE]["description"]:
+        # Not refused: every fresh project says so, and its dry run must pass.
+        notes = ("the model doc still says 'Replace this text': describe your data first",)
+    return Plan(
+        handle=handle, saved_model_dir=saved_model_dir,
+        license_name=documents[kaggle_metadata.INSTANCE_FILE]["licenseName"],
+        version_notes=" ".join(first_item.split()), metadata_dir=metadata_dir,
+        manifest=manifest, notes=notes,
+    )
+
+
+def _manifest(saved_model_dir):
+    """`verified_manifest` of the export; its refusal is the publish's."""
+    try:
+        return verified_manifest(saved_model_dir)
+    except ManifestError as error:
+        raise PublishError(str(error)) from None
+
+
+def upload(plan):
+    """Uploads what `prepare` checked; returns the model's URL."""
+    try:
+        kagglehub.model_upload(
+            plan.handle, str(plan.saved_model_dir), license_name=plan.license_name,
+            version_notes=plan.version_notes,
+        )
+    except Exception as error:  # Whatever the network or Kaggle raise, in one line.
+        raise PublishError(f"upload to Kaggle failed: {first_line(error)}") from None
+    return parse_model_handle(plan.handle).to_url()
+
+
+def check(handle, saved_model_dir):
+    """Downloads published `handle` (with its version) and compares it with the export."""
+    saved_model_dir = local_export(saved_model_dir)
+    try:
+        downloaded = kagglehub.model_download(handle, force_download=True)
+    except Exception as error:  # Whatever the network or Kaggle raise, in one line.
+        raise PublishError(f"download of {handle} failed: {first_line(error)}") from None
+    return compare(downloaded, saved_model_dir)
+
+
+def compare(downloaded, saved_model_dir):
+    """Checks that `downloaded` has the export's files and computes its outputs; a summary."""
+    import tensorflow_hub as hub  # Only here: the dry run needs no TensorFlow Hub.
+
+    local = _manifest(saved_model_dir)
+    theirs = {
+        path.relative_to(downloaded).as_posix(): sha256(path)
+        for path in sorted(Path(downloaded).rglob("*")) if path.is_file()
+    }
+    if theirs != local:
+        name = sorted(name for name in local.keys() | theirs.keys()
+                      if local.get(name) != theirs.get(name))[0]
+        raise PublishError(f"{name} of the download differs from the export's (SHA-256)")
+    inputs, _ = synthetic_examples(4, seed=1)
+    differing = differing_outputs(
+        hub.load(str(downloaded))(inputs), hub.load(str(saved_model_dir))(inputs), OUTPUT_KEY
+    )
+    if differing:
+        raise PublishError(f"the download computes other {', '.join(differing)}")
+    return f"{downloaded}: {len(theirs)} files with the export's SHA-256s, the same outputs"
