@@ -23,7 +23,11 @@ YOUR_FILES = {
     "src/{package}/data.py",
     "assets/docs/my-org/my-org.md",
     "assets/docs/my-org/models/{slug}/1.md",
-    "tests/your_model/test_consumers.py",
+    "tests/your_model/conftest.py",
+    "tests/your_model/test_loading.py",
+    "tests/your_model/test_keras_layers.py",
+    "tests/your_model/test_serving.py",
+    "tests/your_model/test_hyperparameters.py",
     "tests/your_model/test_distribute.py",
     "tests/your_model/test_model_doc.py",
     "tests/your_model/test_train.py",
@@ -41,9 +45,10 @@ EXPORTER = {
                  "train_lib", "upload", "variable_names", "verify")
 }
 EXPORTER_TESTS = {
-    f"tests/exporter/test_{name}.py"
-    for name in ("bench", "commands", "export", "filesystems", "pack", "publish", "reusable",
-                 "scan", "staging", "verify")
+    "tests/exporter/conftest.py",
+    *(f"tests/exporter/test_{name}.py"
+      for name in ("bench", "commands", "export", "filesystems", "pack", "placement", "publish",
+                   "restore", "reusable", "scan", "staging", "verify")),
 }
 SHARED = {
     ".gitignore",
@@ -57,6 +62,8 @@ SHARED = {
     "tests/stand_in.py",
     "tests/training_state.py",
     "tests/consumer_defaults.py",
+    "tests/digests.py",
+    "tests/model_io.py",
     "tests/tflite_refusal.py",
 }
 COMMON_FILES = YOUR_FILES | COMMANDS | EXPORTER | EXPORTER_TESTS | SHARED
@@ -70,6 +77,8 @@ TEXT_FILES = {
     "tests/your_model/test_vocabulary.py",
 }
 IMAGE_FILES = {"tests/your_model/test_data.py"}
+# Only Keras models come from Keras' own weight files; a low-level model has none.
+KERAS_FILES = {"tests/exporter/test_keras_files.py"}
 
 
 def files_of(project):
@@ -79,9 +88,11 @@ def files_of(project):
 def expected_files(variant):
     package = package_of(variant)
     text = variant["task"].startswith("text-")
+    keras_model = variant["model_type"] != "checkpoint"
     return {
         name.format(package=package, slug=package.replace("_", "-"))
         for name in COMMON_FILES | (TEXT_FILES if text else IMAGE_FILES)
+        | (KERAS_FILES if keras_model else set())
     }
 
 

@@ -159,7 +159,7 @@ def test_every_consumer_has_an_example():
     assert FINE_TUNING in code, "no example fine-tunes: show hub.KerasLayer(..., trainable=True)"
     assert ("TFLiteConverter" in code) != (NO_TFLITE in example_section()), (
         f"show a TFLite example (TFLiteConverter), or, for a model TFLite cannot run, "
-        f"say `{NO_TFLITE}` and why: one of the two (test_consumers.py checks which is true)"
+        f"say `{NO_TFLITE}` and why: one of the two (test_serving.py checks which is true)"
     )
 
 
