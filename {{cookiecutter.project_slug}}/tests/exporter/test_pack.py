@@ -29,22 +29,23 @@ def archive(export_dir, tmp_path_factory):
     return path, digest
 
 
-def test_archive_holds_only_saved_model_files_at_its_root(archive, export_dir):
+def test_archive_holds_only_saved_model_files_and_their_directories(archive, export_dir):
     path, _ = archive
     with tarfile.open(path) as tar:
         members = tar.getmembers()
     names = [member.name for member in members]
-    assert names == sorted(names)
-    expected = sorted(
-        p.relative_to(export_dir).as_posix() for p in export_dir.rglob("*") if p.is_file()
-    )
-    assert names == expected
-    assert "saved_model.pb" in names
+    assert names == sorted(names)  # And so each directory before what it holds.
+    files = [p.relative_to(export_dir) for p in export_dir.rglob("*") if p.is_file()]
+    # TF Hub's extractor writes a file only into a directory the archive has an entry for.
+    directories = {parent.as_posix() for file in files for parent in file.parents} - {"."}
+    assert names == sorted([*(file.as_posix() for file in files), *directories])
+    assert "saved_model.pb" in names and "variables" in names
     for member in members:
-        assert member.isreg(), f"{member.name} is not a regular file"
+        # Regular files and their directories only: no links, devices or other entries.
+        assert member.isdir() if member.name in directories else member.isreg(), member.name
         assert not member.name.startswith(("/", ".")) and ".." not in member.name.split("/")
         assert (member.uid, member.gid, member.uname, member.gname) == (0, 0, "", "")
-        assert member.mtime == 0
+        assert (member.mtime, member.mode) == (0, 0o644 if member.isreg() else 0o755)
 
 
 def test_same_export_packs_to_the_same_bytes(archive, export_dir, tmp_path):
