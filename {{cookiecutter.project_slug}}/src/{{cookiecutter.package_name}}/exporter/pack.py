@@ -1,9 +1,12 @@
 """Package an export for upload to Kaggle Models or tfhub.dev: a `.tar.gz` and its SHA-256.
 
 The archive holds only the files a SavedModel consists of, at its root (no
-top-level folder), as regular-file entries owned by 0 with a fixed
-modification time, in sorted order, with a gzip header free of names and
-times: packing the same export twice gives the same bytes.
+top-level folder), as regular-file entries, each after an entry for its
+directory (`variables/`): TF Hub's extractor (`hub.load` of a `.tar.gz` URL)
+creates a directory only for a directory entry, and fails to write the files
+of any other. Every entry is owned by 0 with a fixed mode and modification
+time, in sorted order, with a gzip header free of names and times: packing
+the same export twice gives the same bytes.
 """
 
 import gzip
@@ -66,21 +69,42 @@ def pack_saved_model(export_dir, archive, *, overwrite=False):
     with tf.io.gfile.GFile(partial, "wb") as raw:
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=MTIME) as compressed:
             with tarfile.open(fileobj=compressed, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for member in members:
-                    path = tf.io.gfile.join(export_dir, member)
-                    info = tarfile.TarInfo(member)
-                    info.size = tf.io.gfile.stat(path).length
-                    info.mtime = MTIME
-                    info.mode = 0o644
-                    info.uid = info.gid = 0
-                    info.uname = info.gname = ""
-                    with tf.io.gfile.GFile(path, "rb") as content:
-                        tar.addfile(info, content)
+                # Sorted, a directory comes before what it holds ("variables" < "variables/...").
+                for entry in sorted({*members, *_directories(members)}):
+                    _add(tar, export_dir, entry, is_file=entry in members)
     digest = sha256(partial)
     tf.io.gfile.rename(partial, archive, overwrite=True)
     with tf.io.gfile.GFile(f"{archive}.sha256", "w") as file:
         file.write(f"{digest}  {name}\n")
     return digest
+
+
+def _directories(members):
+    """Every directory that holds a member, its parents included.
+
+    Taken from the files, not the export's listing: an empty directory (a
+    SavedModel's `assets/`, when it has none) is left out, as object stores
+    may not keep one, so the package is the same wherever the export lies.
+    """
+    parts = [member.split("/") for member in members]
+    return {"/".join(path[:end]) for path in parts for end in range(1, len(path))}
+
+
+def _add(tar, export_dir, entry, *, is_file):
+    """Adds `entry` with the same owner, mode and time on every machine."""
+    info = tarfile.TarInfo(entry)
+    info.mtime = MTIME
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if not is_file:
+        info.type, info.mode = tarfile.DIRTYPE, 0o755
+        tar.addfile(info)
+        return
+    path = tf.io.gfile.join(export_dir, entry)
+    info.size = tf.io.gfile.stat(path).length
+    info.mode = 0o644
+    with tf.io.gfile.GFile(path, "rb") as content:
+        tar.addfile(info, content)
 
 
 def _join(directory, name):
