@@ -37,9 +37,11 @@ from {{ cookiecutter.package_name }}.exporter.bench_report import (
     row,
 )
 from {{ cookiecutter.package_name }}.exporter.export_lib import (
-    make_fingerprint_deterministic,
     reusable_module,
     save_verified,
+)
+from {{ cookiecutter.package_name }}.exporter.fingerprint import (
+    make_fingerprint_deterministic,
 )
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, save_reusable
 from {{ cookiecutter.package_name }}.exporter.verify import directory_bytes

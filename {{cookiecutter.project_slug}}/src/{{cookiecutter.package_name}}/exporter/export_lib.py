@@ -9,11 +9,8 @@ chosen once: a local disk or an object store.
 
 import contextlib
 import dataclasses
-from pathlib import Path
-import uuid
 
 import tensorflow as tf
-from tensorflow.core.protobuf import fingerprint_pb2
 
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.exporter.destination import NOT_PLACED, destination
@@ -22,6 +19,9 @@ from {{ cookiecutter.package_name }}.exporter.expectations import Expectations, 
 from {{ cookiecutter.package_name }}.exporter.filesystems import (
     UnknownSchemeError,
     location,
+)
+from {{ cookiecutter.package_name }}.exporter.fingerprint import (
+    make_fingerprint_deterministic,
 )
 from {{ cookiecutter.package_name }}.exporter.fresh_process import FreshProcessVerifier
 from {{ cookiecutter.package_name }}.exporter.op_allowlist import REASONS, scan_saved_model
@@ -215,21 +215,3 @@ def save_verified(model, path, verify=None):
             return verify(path, expected)
         except VerificationError as error:
             raise ExportError(f"the written SavedModel failed verification: {error}") from None
-
-
-def make_fingerprint_deterministic(path):
-    """Derives `fingerprint.pb`'s UUID, which TensorFlow draws at random, from its hashes.
-
-    Everything else TensorFlow writes is the same for the same model and
-    weights, so two exports of one checkpoint are then byte-identical, and so
-    are their packages.
-    """
-    fingerprint_file = Path(path) / "fingerprint.pb"
-    fingerprint = fingerprint_pb2.FingerprintDef.FromString(fingerprint_file.read_bytes())
-    hashes = (
-        fingerprint.saved_model_checksum, fingerprint.graph_def_program_hash,
-        fingerprint.signature_def_hash, fingerprint.saved_object_graph_hash,
-        fingerprint.checkpoint_hash,
-    )
-    fingerprint.uuid = str(uuid.uuid5(uuid.NAMESPACE_OID, "/".join(map(str, hashes))))
-    fingerprint_file.write_bytes(fingerprint.SerializeToString(deterministic=True))

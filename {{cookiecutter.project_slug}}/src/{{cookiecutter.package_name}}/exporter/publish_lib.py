@@ -129,10 +129,6 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     except (RestoreError, VerificationError) as error:
         raise PublishError(f"{saved_model_dir} is not the model of {source}: {error}") from None
 
-    # The version's notes: the first item of its changelog entry in the doc.
-    _, _, sections = kaggle_metadata.read_doc(doc)
-    entry = sections.get("Changelog", "").partition(f"### Version {kaggle_metadata.VERSION}")[2]
-    first_item = entry.split("\n### ")[0].strip().removeprefix("- ").split("\n- ")[0]
     notes = ()
     if "Replace this text" in documents[kaggle_metadata.MODEL_FILE]["description"]:
         # Not refused: every fresh project says so, and its dry run must pass.
@@ -140,9 +136,17 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     return Plan(
         handle=handle, saved_model_dir=saved_model_dir,
         license_name=documents[kaggle_metadata.INSTANCE_FILE]["licenseName"],
-        version_notes=" ".join(first_item.split()), metadata_dir=metadata_dir,
+        version_notes=version_notes(doc), metadata_dir=metadata_dir,
         manifest=manifest, notes=notes,
     )
+
+
+def version_notes(doc):
+    """The version's notes: the first item of its entry in the doc's changelog, on one line."""
+    _, _, sections = kaggle_metadata.read_doc(doc)
+    entry = sections.get("Changelog", "").partition(f"### Version {kaggle_metadata.VERSION}")[2]
+    first_item = entry.split("\n### ")[0].strip().removeprefix("- ").split("\n- ")[0]
+    return " ".join(first_item.split())
 
 
 def _manifest(saved_model_dir):
