@@ -39,10 +39,10 @@ EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
     for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
                  "checkpoint_contents", "cli", "destination", "errors", "expectations",
-                 "export_lib", "filesystems", "fingerprint", "fresh_process", "gradients", "kaggle_metadata",
-                 "keras_weights", "manifest", "model_checks", "op_allowlist", "outputs", "pack",
-                 "publish_lib", "report", "restore", "reusable", "staging", "traces",
-                 "train_lib", "upload", "variable_names", "verify")
+                 "export_lib", "filesystems", "fingerprint", "fresh_process", "gradients",
+                 "kaggle_metadata", "keras_weights", "manifest", "model_checks", "op_allowlist",
+                 "outputs", "pack", "publish_lib", "report", "restore", "reusable", "staging",
+                 "traces", "train_lib", "upload", "variable_names", "verify")
 }
 EXPORTER_TESTS = {
     "tests/exporter/conftest.py",
