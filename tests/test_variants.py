@@ -34,15 +34,16 @@ COMMANDS = {
 EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
     for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
-                 "checkpoint_contents", "cli", "destination", "errors", "expectations",
-                 "export_lib", "filesystems", "fresh_process", "gradients", "kaggle_metadata",
-                 "keras_weights", "model_checks", "op_allowlist", "outputs", "pack", "restore",
-                 "reusable", "staging", "traces", "upload", "variable_names", "verify")
+                 "checkpoint_contents", "cli", "destination", "doc_facts", "errors",
+                 "expectations", "export_lib", "filesystems", "fresh_process", "gradients",
+                 "kaggle_metadata", "keras_weights", "model_checks", "model_facts",
+                 "op_allowlist", "outputs", "pack", "restore", "reusable", "staging",
+                 "tflite_ops", "traces", "upload", "variable_names", "verify")
 }
 EXPORTER_TESTS = {
     f"tests/exporter/test_{name}.py"
-    for name in ("bench", "commands", "export", "filesystems", "pack", "publish", "reusable",
-                 "scan", "staging", "verify")
+    for name in ("bench", "commands", "doc_facts", "export", "filesystems", "pack", "publish",
+                 "reusable", "scan", "staging", "verify")
 }
 SHARED = {
     ".gitignore",

@@ -62,6 +62,7 @@ class Exported:
     archive: str = ""
     sha256: str = ""
     activity_regularized: tuple = ()  # Layers whose activity regularizer was left out.
+    model: object = dataclasses.field(default=None, compare=False)  # What was exported.
 
     def __str__(self):
         lines = [str(self.restored), str(self.report)]
@@ -155,6 +156,7 @@ def _export_into_place(source, place, verify):
         restored,
         dataclasses.replace(report, path=str(placed)),
         activity_regularized=tuple(activity_regularized(model)),
+        model=model,
     )
 
 
