@@ -11,7 +11,12 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from {{ cookiecutter.package_name }}.exporter.doc_facts import END, START, rewrite, stale_lines
+from {{ cookiecutter.package_name }}.exporter.doc_facts import (
+    END,
+    START,
+    rewrite,
+    stale_lines,
+)
 from {{ cookiecutter.package_name }}.exporter.model_facts import collect
 from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
 

@@ -15,7 +15,11 @@ import tensorflow_hub as hub
 from {{ cookiecutter.package_name }}.exporter import kaggle_metadata
 from {{ cookiecutter.package_name }}.exporter.doc_facts import DOC, DocError, stale_lines
 from {{ cookiecutter.package_name }}.exporter.model_facts import collect
-from {{ cookiecutter.package_name }}.model import HYPERPARAMETERS, INPUT_SIGNATURE, OUTPUT_KEY
+from {{ cookiecutter.package_name }}.model import (
+    HYPERPARAMETERS,
+    INPUT_SIGNATURE,
+    OUTPUT_KEY,
+)
 
 from consumer_defaults import keras_defaults
 from tflite_refusal import NO_TFLITE, refused_ops
@@ -226,12 +230,13 @@ def check_arguments(index, code):
     for given in re.findall(r"arguments=(\{[^{}]*\})", code):
         unknown = set(ast.literal_eval(given)) - HYPERPARAMETERS.keys()
         if unknown:
-            write = "arguments={" + ", ".join(
-                f'"{name}": {value:g}' for name, value in HYPERPARAMETERS.items()
-            ) + "}" if HYPERPARAMETERS else "no arguments="
+            pairs = ", ".join(
+                f'"{name}": {float(value)!r}' for name, value in HYPERPARAMETERS.items()
+            )
+            write = "write arguments={" + pairs + "}" if pairs else "remove arguments="
             pytest.fail(
                 f"example {index + 1} passes arguments={given}, but the model takes no "
-                f"{', '.join(sorted(unknown))} (HYPERPARAMETERS in model.py): write {write}",
+                f"{', '.join(sorted(unknown))} (HYPERPARAMETERS in model.py): {write}",
                 pytrace=False,
             )
 

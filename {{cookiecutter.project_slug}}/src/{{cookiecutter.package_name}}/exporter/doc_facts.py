@@ -16,8 +16,9 @@ from {{ cookiecutter.package_name }}.model import HYPERPARAMETERS
 PACKAGE = "{{ cookiecutter.package_name }}"
 # The doc `kaggle_metadata.py` reads too; not imported from there, which needs kagglehub.
 DOC = (
-    Path(__file__).resolve().parents[3] / "assets" / "docs" / "{{ cookiecutter.publisher }}"
-    / "models" / "{{ cookiecutter.model_name }}" / "{{ cookiecutter.model_version }}.md"
+    Path(__file__).resolve().parents[3] / "assets" / "docs"
+    / "{{ cookiecutter.publisher }}" / "models"
+    / "{{ cookiecutter.model_name }}" / "{{ cookiecutter.model_version }}.md"
 )
 START = (
     f"<!-- Export facts: written by python -m {PACKAGE}.export from the model and the "

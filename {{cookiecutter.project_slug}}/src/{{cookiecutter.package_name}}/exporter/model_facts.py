@@ -196,8 +196,9 @@ def _counted(items):
 def _hyperparameters_text(hyperparameters):
     if not hyperparameters:
         return "none: `hub.KerasLayer` takes no `arguments=`"
-    defaults = ", ".join(f"`{name}` {value:g}" for name, value in hyperparameters.items())
-    pairs = ", ".join(f'"{name}": {value:g}' for name, value in hyperparameters.items())
+    # Floats as Python writes them: `arguments={"x": 1}` would pass an int, which no trace takes.
+    defaults = ", ".join(f"`{name}` {float(value)!r}" for name, value in hyperparameters.items())
+    pairs = ", ".join(f'"{name}": {float(value)!r}' for name, value in hyperparameters.items())
     return f"{defaults} by default; set with `hub.KerasLayer(..., arguments=" + "{" + pairs + "})`"
 
 
