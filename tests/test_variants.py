@@ -38,17 +38,18 @@ COMMANDS = {
 EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
     for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
-                 "checkpoint_contents", "cli", "destination", "errors", "expectations",
-                 "export_lib", "filesystems", "fingerprint", "fresh_process", "gradients",
-                 "kaggle_metadata", "keras_weights", "manifest", "model_checks", "op_allowlist",
-                 "outputs", "pack", "publish_lib", "report", "restore", "reusable", "staging",
-                 "traces", "train_lib", "upload", "variable_names", "verify")
+                 "checkpoint_contents", "cli", "destination", "doc_facts", "errors",
+                 "expectations", "export_lib", "filesystems", "fingerprint", "fresh_process",
+                 "gradients", "kaggle_metadata", "keras_weights", "manifest", "model_checks",
+                 "model_facts", "op_allowlist", "outputs", "pack", "publish_lib", "report",
+                 "restore", "reusable", "staging", "tflite_ops", "traces", "train_lib", "upload",
+                 "variable_names", "verify")
 }
 EXPORTER_TESTS = {
     "tests/exporter/conftest.py",
     *(f"tests/exporter/test_{name}.py"
-      for name in ("bench", "commands", "export", "filesystems", "pack", "placement", "publish",
-                   "restore", "reusable", "scan", "staging", "verify")),
+      for name in ("bench", "commands", "doc_facts", "export", "filesystems", "pack", "placement",
+                   "publish", "restore", "reusable", "scan", "staging", "verify")),
 }
 SHARED = {
     ".gitignore",

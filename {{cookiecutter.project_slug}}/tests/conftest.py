@@ -87,7 +87,7 @@ def racing_exports(checkpoint_dir, shared_dir):
         processes = [
             commands.start_in_subprocess(
                 "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", root / "serving",
-                "--versioned", "--pack", umask=0o027,
+                "--versioned", "--pack", "--nowrite_doc", umask=0o027,
             )
             for _ in range(2)
         ]

@@ -24,6 +24,7 @@ import sys
 from absl import flags
 
 from {{ cookiecutter.package_name }}.exporter import cli
+from {{ cookiecutter.package_name }}.exporter.doc_facts import DocError, write_doc
 from {{ cookiecutter.package_name }}.exporter.export_lib import (
     ExportError,
     export_saved_model,
@@ -41,6 +42,11 @@ def main(argv):
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
     print(exported)
+    if args.write_doc:
+        try:
+            print(write_doc(exported))
+        except DocError as error:  # The export stands; the doc test will say the same.
+            print(f"model doc:             not written: {error}")
 
 
 if __name__ == "__main__":
@@ -61,6 +67,10 @@ if __name__ == "__main__":
         "Write to export_dir/<N>, N one more than the highest version there (TF Serving layout).",
     )
     flags.DEFINE_bool("pack", False, "Also write <export>.tar.gz and its .sha256 beside it.")
+    flags.DEFINE_bool(
+        "write_doc", True,
+        "Rewrite the export-facts block of the model doc (assets/docs/...) from this export.",
+    )
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
     flags.mark_flags_as_required(["export_dir"])
     cli.run(main)

@@ -12,7 +12,9 @@ COMMANDS = {
     "train": [
         "checkpoint_dir", "epochs", "num_examples", "batch_size", "learning_rate", "strategy",
     ],
-    "export": ["checkpoint_dir", "weights", "export_dir", "overwrite", "versioned", "pack"],
+    "export": [
+        "checkpoint_dir", "weights", "export_dir", "overwrite", "versioned", "pack", "write_doc",
+    ],
     "exporter.verify": ["saved_model_dir", "expectations"],
     "scan": [],
     "bench": ["repeats", "calls", "warmup", "batch_sizes", "json"],

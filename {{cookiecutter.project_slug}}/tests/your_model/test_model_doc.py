@@ -3,6 +3,7 @@
 The format rules are those of `tools/validator.py` in tensorflow/tfhub.dev.
 """
 
+import ast
 from pathlib import Path
 import re
 
@@ -11,7 +12,14 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
-from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
+from {{ cookiecutter.package_name }}.exporter import kaggle_metadata
+from {{ cookiecutter.package_name }}.exporter.doc_facts import DOC, DocError, stale_lines
+from {{ cookiecutter.package_name }}.exporter.model_facts import collect
+from {{ cookiecutter.package_name }}.model import (
+    HYPERPARAMETERS,
+    INPUT_SIGNATURE,
+    OUTPUT_KEY,
+)
 
 from consumer_defaults import keras_defaults
 from tflite_refusal import NO_TFLITE, refused_ops
@@ -96,8 +104,22 @@ def test_metadata_keys_and_values(model_doc):
 def test_body_has_the_sections_consumers_need(model_doc):
     _, _, _, body = model_doc
     headings = re.findall(r"^## (.+)$", body, flags=re.MULTILINE)
-    assert headings == ["Overview", "Inputs and outputs", "Example use", "Fine-tuning", "Changelog"]
+    assert headings == [
+        "Overview", "Inputs and outputs", "Example use", "Fine-tuning", "Export facts", "Changelog",
+    ]
     assert f"### Version {VERSION}" in body
+
+
+def test_export_facts_are_those_of_the_export(export_dir, source_model, inputs):
+    """The doc's generated block states what the session's export is (all but its package)."""
+    assert DOC == MODEL_DOC == kaggle_metadata.DOC, "export writes another doc than this one"
+    facts = collect(source_model, export_dir, HYPERPARAMETERS, inputs)
+    try:
+        stale = stale_lines(facts, MODEL_DOC)
+    except DocError as error:
+        pytest.fail(str(error), pytrace=False)
+    if stale:
+        pytest.fail("\n".join(stale), pytrace=False)
 
 
 def stated(shape, text):
@@ -199,9 +221,30 @@ def snippet_indices(fine_tuning):
     ]
 
 
+def check_arguments(index, code):
+    """Fails in one line if the example passes `arguments=` other than the model's hyperparameters.
+
+    The export traces its call for exactly those; any other name fails in
+    TensorFlow's ten lines of "Could not find matching concrete function".
+    """
+    for given in re.findall(r"arguments=(\{[^{}]*\})", code):
+        unknown = set(ast.literal_eval(given)) - HYPERPARAMETERS.keys()
+        if unknown:
+            pairs = ", ".join(
+                f'"{name}": {float(value)!r}' for name, value in HYPERPARAMETERS.items()
+            )
+            write = "write arguments={" + pairs + "}" if pairs else "remove arguments="
+            pytest.fail(
+                f"example {index + 1} passes arguments={given}, but the model takes no "
+                f"{', '.join(sorted(unknown))} (HYPERPARAMETERS in model.py): {write}",
+                pytrace=False,
+            )
+
+
 def run_snippet(index, export_dir, dataset):
     """Runs the doc's example `index` on the export; returns the names it defined."""
     inputs, labels = dataset
+    check_arguments(index, example_snippets()[index])
     code = example_snippets()[index].replace("path/to/saved_model", str(export_dir))
     namespace = {INPUTS_NAME: inputs, "labels": labels}
     try:

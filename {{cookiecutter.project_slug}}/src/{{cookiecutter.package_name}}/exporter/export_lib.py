@@ -63,6 +63,7 @@ class Exported:
     archive: str = ""
     sha256: str = ""
     activity_regularized: tuple = ()  # Layers whose activity regularizer was left out.
+    model: object = dataclasses.field(default=None, compare=False)  # What was exported.
 
     def fields(self):
         """The report's fields, in the order the command prints them."""
@@ -161,6 +162,7 @@ def _export_into_place(source, place, verify):
         restored,
         dataclasses.replace(report, path=str(placed)),
         activity_regularized=tuple(activity_regularized(model)),
+        model=model,
     )
 
 

@@ -1,0 +1,45 @@
+"""What TFLite needs to run an export: its builtin kernels, TensorFlow's (Flex), or none it has.
+
+Its converter names two kinds of op it cannot run with the builtins: those
+TFLite runs only with TensorFlow's own kernels (Flex ops: convert with
+SELECT_TF_OPS and ship the Flex delegate), and those no kernel it has runs,
+builtin or Flex (custom ops: only a TFLite op written for them would). Keras'
+TextVectorization with `ngrams=` needs `StringNGrams`, one of the latter
+(tensorflow/tensorflow#42673).
+"""
+
+import re
+
+import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.exporter.errors import first_line
+
+
+def refused_ops(error):
+    """(Flex ops, custom ops): the ops a failed `TFLiteConverter.convert()` names, sorted."""
+
+    def listed(kind):  # "TF Select ops: StringLower, StringSplitV2" or "Custom ops: StringNGrams"
+        lines = re.findall(rf"^{kind}: (.+)$", str(error), flags=re.MULTILINE)
+        return sorted({op.strip() for line in lines for op in line.split(",")})
+
+    return listed("TF Select ops"), listed("Custom ops")
+
+
+def tflite_needs(export_dir):
+    """One line: what converting the `serving_default` signature with the builtins says.
+
+    About a second for the example models: the converter runs at every export.
+    """
+    converter = tf.lite.TFLiteConverter.from_saved_model(
+        str(export_dir), signature_keys=["serving_default"]
+    )
+    try:
+        converter.convert()
+    except Exception as error:  # TFLite's ConverterError has no public name.
+        flex_ops, custom_ops = refused_ops(error)
+        if custom_ops:
+            return f"cannot convert: no TFLite kernel runs {', '.join(custom_ops)}"
+        if flex_ops:
+            return f"needs Select TF ops (the Flex delegate) for {', '.join(flex_ops)}"
+        return f"cannot convert: {first_line(error)}"
+    return "converts with the builtin ops"
