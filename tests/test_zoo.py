@@ -3,18 +3,22 @@
 Every file in `tests/zoo/` is a `model.py` that differs from the example in a
 way real models do (see each file's docstring). The project is baked for the
 member's model type, its `model.py` replaced, the model doc's lines that state
-this model's shapes or arguments updated (as its user would), and then its own
-`pytest` trains, exports and runs every round-trip test.
+this model's shapes or arguments updated (as its user would), the model trained
+and exported once (as its user would: `export` writes the doc's Export facts
+block), and then its own `pytest` trains, exports and runs every round-trip test.
 """
 
 import dataclasses
+import os
 from pathlib import Path
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 
-from conftest import run_project_suite
+from conftest import PROJECT_PYTEST_ENV, run_project_suite
 
 ZOO = Path(__file__).with_name("zoo")
 
@@ -172,6 +176,28 @@ def test_every_zoo_model_is_a_member():
     )
 
 
+def write_export_facts(project, package):
+    """Trains briefly and exports, as the user does after replacing model.py.
+
+    The export rewrites the model doc's Export facts block from the new model,
+    which the suite's doc test then checks against its own export.
+    """
+    env = {**os.environ, **PROJECT_PYTEST_ENV, "PYTHONPATH": str(project / "src")}
+    scratch = project.parent / f"{project.name}-first-export"
+    commands = [
+        ["train", "--checkpoint_dir", scratch / "checkpoints", "--epochs", "1",
+         "--num_examples", "8", "--batch_size", "8", "--run_eagerly"],
+        ["export", "--checkpoint_dir", scratch / "checkpoints", "--export_dir", scratch / "1"],
+    ]
+    for command, *args in commands:
+        run = subprocess.run(
+            [sys.executable, "-m", f"{package}.{command}", *map(str, args)], cwd=project,
+            capture_output=True, text=True, env=env, check=False,
+        )
+        assert run.returncode == 0, f"{command}: {run.stdout[-2000:]}{run.stderr[-3000:]}"
+    shutil.rmtree(scratch)
+
+
 @pytest.mark.parametrize("member", MEMBERS, ids=lambda member: member.model.removesuffix(".py"))
 def test_users_model_passes_the_projects_own_suite(cookies, member):
     result = cookies.bake(extra_context=member.context())
@@ -189,5 +215,6 @@ def test_users_model_passes_the_projects_own_suite(cookies, member):
     if member.reads_text:
         text = replaced_once(EXAMPLE_TOKENIZER, member.reads_text + "\n", text, "tokenizer")
     doc.write_text(text)
+    write_export_facts(project, package)
     summary, seconds = run_project_suite(project)
     print(f"{member.model}: {summary} ({seconds:.0f} s)")

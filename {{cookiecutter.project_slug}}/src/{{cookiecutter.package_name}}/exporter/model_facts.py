@@ -37,9 +37,10 @@ def collect(model, export_dir, hyperparameters, inputs, archive="", sha256=""):
     keras_model = is_keras(model)
     return {
         "Input": _spec_text(*next(iter(_signature(loaded).items()))),
+        # By name: a loaded signature's dict order is not the model's, nor always the same.
         "Outputs": "; ".join(
-            _spec_text(name, spec)
-            for name, spec in loaded.signatures["serving_default"].structured_outputs.items()
+            _spec_text(name, spec) for name, spec in
+            sorted(loaded.signatures["serving_default"].structured_outputs.items())
         ),
         "Variables": _variables_text(loaded),
         "Weight regularization": _penalties_text(loaded, model),
