@@ -41,14 +41,14 @@ EXPORTER = {
                  "checkpoint_contents", "cli", "destination", "errors", "expectations",
                  "export_lib", "filesystems", "fresh_process", "gradients", "kaggle_metadata",
                  "keras_weights", "manifest", "model_checks", "op_allowlist", "outputs", "pack",
-                 "publish_lib", "report", "restore", "reusable", "staging",
+                 "publish_lib", "report", "restore", "reusable", "serving_checks", "staging",
                  "traces", "train_lib", "upload", "variable_names", "verify", "warmup")
 }
 EXPORTER_TESTS = {
     "tests/exporter/conftest.py",
     *(f"tests/exporter/test_{name}.py"
       for name in ("bench", "commands", "export", "filesystems", "pack", "placement", "publish",
-                   "restore", "reusable", "scan", "staging", "verify",
+                   "restore", "reusable", "scan", "serving_checks", "staging", "verify",
                    "warmup")),
 }
 SHARED = {

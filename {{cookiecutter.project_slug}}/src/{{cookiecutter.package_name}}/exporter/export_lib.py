@@ -41,6 +41,10 @@ from {{ cookiecutter.package_name }}.exporter.reusable import (
     activity_regularized,
     save_reusable,
 )
+from {{ cookiecutter.package_name }}.exporter.serving_checks import (
+    ServingCheckError,
+    check_served,
+)
 from {{ cookiecutter.package_name }}.exporter.verify import VerificationError
 from {{ cookiecutter.package_name }}.exporter.warmup import BATCH_SIZES, write_requests
 from {{ cookiecutter.package_name }}.model import (
@@ -153,7 +157,8 @@ def _export_into_place(source, place, verify, warmup=True):
     try:
         restored = restore(model, source)
         with place.staged() as staged:
-            report = save_verified(model, staged, verify, warmup=warmup)
+            version = place.next_version() if place.versioned else None
+            report = save_verified(model, staged, verify, warmup=warmup, version=version)
             placed = place.move_into_place(staged)
     except (RestoreError, *NOT_PLACED) as error:
         raise ExportError(str(error)) from None
@@ -182,10 +187,11 @@ def _archive_of(export_dir):
     return f"{export_dir}.tar.gz"
 
 
-def save_verified(model, path, verify=None, *, warmup=True):
+def save_verified(model, path, verify=None, *, warmup=True, version=None):
     """Saves `model` to the empty directory `path`, then scans and verifies what was written.
 
-    `verify` and `warmup` as for `export_saved_model`.
+    `verify` and `warmup` as for `export_saved_model`; `version`: the version
+    number it is to be moved into place as, checked by `serving_checks.py`.
     Returns:
       the verification `Report`.
     Raises:
@@ -203,11 +209,15 @@ def save_verified(model, path, verify=None, *, warmup=True):
         try:
             save_reusable(module, path)
             make_fingerprint_deterministic(path)
-            if warmup:  # Before the scan and verification: the file is part of what is verified.
+            if warmup:  # Before the checks: the file is part of what is checked and verified.
                 write_requests(path, synthetic_examples(max(BATCH_SIZES), seed=1)[0])
         except (OSError, tf.errors.OpError) as error:
             reason = getattr(error, "strerror", None) or first_line(error, limit=None)
             raise ExportError(f"writing the SavedModel to {path} failed: {reason}") from None
+        try:  # What TF Serving and Vertex AI require, before seconds of verification.
+            check_served(path, version=version)
+        except ServingCheckError as error:
+            raise ExportError(str(error)) from None
         findings = scan_saved_model(path)
         if findings:
             finding = findings[0]
