@@ -1,5 +1,6 @@
 """TF Serving's warmup requests: in the export, replayed by the verifier, rebuilt byte for byte."""
 
+from pathlib import Path
 import shutil
 import tarfile
 
@@ -35,6 +36,7 @@ from stand_in import StandIn
 
 # What the export writes the requests from: the example inputs, as many as the largest batch.
 EXAMPLES = synthetic_examples(max(BATCH_SIZES), seed=1)[0]
+DOC = next(Path(__file__).resolve().parents[2].glob("assets/docs/*/models/*/*.md"))
 
 
 def test_session_export_replays_its_warmup_requests_as_the_model_computes(
@@ -64,6 +66,12 @@ def test_rebuilds_carry_the_same_warmup_bytes_into_their_packages(racing_exports
     with tarfile.open(serving / "1.tar.gz") as tar:
         packed = tar.extractfile(WARMUP_FILE).read()
     assert packed == first.read_bytes()
+
+
+def test_model_doc_says_what_the_warmup_file_holds():
+    doc = " ".join(DOC.read_text().split())
+    assert f"`{WARMUP_FILE}`" in doc
+    assert f"at batch sizes {' and '.join(map(str, BATCH_SIZES))}." in doc
 
 
 @pytest.fixture(scope="module")
