@@ -42,14 +42,15 @@ EXPORTER = {
                  "expectations", "export_lib", "filesystems", "fingerprint", "fresh_process",
                  "gradients", "kaggle_metadata", "keras_weights", "manifest", "model_checks",
                  "model_facts", "op_allowlist", "outputs", "pack", "publish_lib", "report",
-                 "restore", "reusable", "staging", "tflite_ops", "traces", "train_lib", "upload",
-                 "variable_names", "verify")
+                 "restore", "reusable", "serving_checks", "staging", "tflite_ops", "traces",
+                 "train_lib", "upload", "variable_names", "verify", "warmup")
 }
 EXPORTER_TESTS = {
     "tests/exporter/conftest.py",
     *(f"tests/exporter/test_{name}.py"
       for name in ("bench", "commands", "doc_facts", "export", "filesystems", "pack", "placement",
-                   "publish", "restore", "reusable", "scan", "staging", "verify")),
+                   "publish", "restore", "reusable", "scan", "serving_checks", "staging",
+                   "verify", "warmup")),
 }
 SHARED = {
     ".gitignore",

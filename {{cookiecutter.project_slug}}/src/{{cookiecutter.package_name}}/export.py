@@ -1,7 +1,7 @@
 """Export the trained model as a reusable TF2 SavedModel.
 
     python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
-        [--versioned] [--pack]
+        [--versioned] [--pack] [--nowarmup]
     python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
 `export_saved_model` (`exporter/export_lib.py`) restores the trained weights
@@ -11,6 +11,9 @@ the graph for unsafe ops, verifies the result in a fresh Python process, and
 only then moves it into place and packs it (`pack.py`). A failed or killed
 export leaves any previous export untouched and nothing half-written in its
 place; a refused one, no directory it made either.
+
+The export carries TF Serving's warmup requests (`warmup.py`): the example
+inputs at batch 1 and 8, which the verifier replays; `--nowarmup` leaves them out.
 
 `--export_dir` and the checkpoint may be local paths or URLs of TensorFlow's
 filesystems (`filesystems.py`): `gs://bucket/models/x`, `ram://x`, `s3://...`
@@ -38,6 +41,7 @@ def main(argv):
         exported = export_saved_model(
             args.weights or args.checkpoint_dir, args.export_dir,
             overwrite=args.overwrite, versioned=args.versioned, pack=args.pack,
+            warmup=args.warmup,
         )
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
@@ -70,6 +74,11 @@ if __name__ == "__main__":
     flags.DEFINE_bool(
         "write_doc", True,
         "Rewrite the export-facts block of the model doc (assets/docs/...) from this export.",
+    )
+    flags.DEFINE_bool(
+        "warmup", True,
+        "Write TF Serving's warmup requests (assets.extra/tf_serving_warmup_requests: the example "
+        "inputs at batch 1 and 8); --nowarmup leaves them out.",
     )
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
     flags.mark_flags_as_required(["export_dir"])

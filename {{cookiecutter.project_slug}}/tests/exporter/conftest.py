@@ -1,10 +1,14 @@
-"""What the export tests share: a foreign checkpoint, and a model the export is made to build."""
+"""What the export tests share: a foreign checkpoint, a stand-in's, and a model the export is made
+to build."""
 
 import pytest
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.exporter import export_lib
+from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.model import build_model
+
+from stand_in import StandIn
 
 
 @pytest.fixture
@@ -31,3 +35,14 @@ def refusing_model(spare_model, monkeypatch):
     """The export builds `spare_model` (a test that uses this expects it refused)."""
     monkeypatch.setattr(export_lib, "build_model", lambda: spare_model)
 
+
+
+@pytest.fixture
+def stand_in_checkpoint(tmp_path):
+    """A checkpoint of the stand-in (tests/stand_in.py), for tests of the export's machinery.
+
+    Staging, renaming, cleaning up and the servers' checks are the same for any
+    model; the stand-in exports in a fraction of the time. What the export does
+    with your model is tested on the session's checkpoint.
+    """
+    return model_checkpoint(model=StandIn()).save(str(tmp_path / "stand_in" / "ckpt"))

@@ -19,7 +19,6 @@ import tensorflow as tf
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.exporter import export_lib
-from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.exporter.export_lib import (
     ExportError,
     export_saved_model,
@@ -33,17 +32,6 @@ from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 
 from digests import tree_digest
 from stand_in import StandIn
-
-
-@pytest.fixture
-def stand_in_checkpoint(tmp_path):
-    """A checkpoint of the stand-in (tests/stand_in.py), for tests of how exports are placed.
-
-    Staging, renaming and cleaning up are the same for any model; the stand-in
-    exports in a fraction of the time. What the export does with your model is
-    tested on the session's checkpoint.
-    """
-    return model_checkpoint(model=StandIn()).save(str(tmp_path / "stand_in" / "ckpt"))
 
 
 @pytest.fixture

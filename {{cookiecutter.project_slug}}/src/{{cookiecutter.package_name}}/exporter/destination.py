@@ -22,6 +22,8 @@ import abc
 import contextlib
 import tempfile
 
+import tensorflow as tf
+
 from {{ cookiecutter.package_name }}.exporter import staging, upload
 from {{ cookiecutter.package_name }}.exporter.filesystems import is_local, split
 
@@ -59,6 +61,14 @@ class Destination(abc.ABC):
         """A context that yields a new empty local directory to save into, and removes it."""
 
     @abc.abstractmethod
+    def next_version(self):
+        """With `versioned`, the version number `move_into_place` would take now.
+
+        Another export may take it first, and this one the next: for checking
+        that the number is one TF Serving reads (`serving_checks.py`), not for naming.
+        """
+
+    @abc.abstractmethod
     def move_into_place(self, staged):
         """Moves the SavedModel in `staged` into place; returns the path it now has.
 
@@ -85,6 +95,9 @@ class LocalDisk(Destination):
         """A directory in `parent`, on the target's file system: moving it is one rename."""
         return staging.staging_dir(self.parent)
 
+    def next_version(self):
+        return staging.next_version(self.parent)
+
     def move_into_place(self, staged):
         return staging.move_into_place(
             staged, self.export_dir, overwrite=self.overwrite, versioned=self.versioned
@@ -100,6 +113,10 @@ class ObjectStore(Destination):
     def staged(self):
         """A local temporary directory: the export is verified on local disk, then uploaded."""
         return tempfile.TemporaryDirectory()
+
+    def next_version(self):
+        # The versions' base is made by the upload, and may not exist yet.
+        return upload.next_version(self.parent) if tf.io.gfile.exists(self.parent) else 1
 
     def move_into_place(self, staged):
         """Uploads `staged`, `saved_model.pb` last, and checks it byte for byte."""

@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.exporter.outputs import (
 )
 from {{ cookiecutter.package_name }}.exporter.report import format_fields
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, weight_penalties
+from {{ cookiecutter.package_name }}.exporter.warmup import describe
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,16 +75,19 @@ class Report:
     num_trainable_variables: int
     regularization_losses: tuple
     size_bytes: int
+    warmup_batches: tuple = ()  # The batch size of each TF Serving warmup request replayed.
 
     def fields(self):
         """The export report's lines for what was verified (`report.py` lays them out)."""
         losses = ", ".join(f"{loss:.6g}" for loss in self.regularization_losses) or "none"
+        warmup = [("warmup", describe(self.warmup_batches))] if self.warmup_batches else []
         return [
             ("SavedModel", self.path),
             ("serving_default", self.signature),
             ("variables", f"{self.num_variables} ({self.num_trainable_variables} trainable)"),
             ("regularization losses", f"{len(self.regularization_losses)} ({losses})"),
             ("size", f"{self.size_bytes:,} bytes"),
+            *warmup,
         ]
 
     def __str__(self):

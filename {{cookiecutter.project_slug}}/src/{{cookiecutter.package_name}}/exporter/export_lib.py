@@ -41,7 +41,12 @@ from {{ cookiecutter.package_name }}.exporter.reusable import (
     activity_regularized,
     save_reusable,
 )
+from {{ cookiecutter.package_name }}.exporter.serving_checks import (
+    ServingCheckError,
+    check_served,
+)
 from {{ cookiecutter.package_name }}.exporter.verify import VerificationError
+from {{ cookiecutter.package_name }}.exporter.warmup import BATCH_SIZES, write_requests
 from {{ cookiecutter.package_name }}.model import (
     HYPERPARAMETERS,
     INPUT_SIGNATURE,
@@ -93,7 +98,7 @@ def reusable_module(model):
 
 
 def export_saved_model(
-    source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None
+    source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None, warmup=True
 ):
     """Restores `source` into `build_model()`, saves, scans, verifies, moves into place and packs.
 
@@ -107,6 +112,7 @@ def export_saved_model(
         raises `VerificationError`; by default, a fresh Python process does
         (`fresh_process.py`). Tests that already prove that process pass
         `verify.verify_saved_model`, which runs in this one.
+      warmup: write TF Serving's warmup requests into the export (`warmup.py`).
 
     Returns:
       what was `Exported`.
@@ -128,7 +134,7 @@ def export_saved_model(
         except OSError as error:
             raise ExportError(f"cannot write in {place.parent}: {error.strerror}") from None
         _refuse_taken(place, pack)
-        exported = _export_into_place(source, place, verify)
+        exported = _export_into_place(source, place, verify, warmup)
         return _packed(exported, overwrite) if pack else exported
 
 
@@ -142,7 +148,7 @@ def _refuse_taken(place, pack):
         raise ExportError(f"{_archive_of(place.export_dir)} exists; pass --overwrite to replace it")
 
 
-def _export_into_place(source, place, verify):
+def _export_into_place(source, place, verify, warmup=True):
     """Restores `source` into `build_model()`, saves and verifies it staged, moves it into place."""
     try:
         source = find_source(source)  # Before the model is built: seconds for a large one.
@@ -152,7 +158,8 @@ def _export_into_place(source, place, verify):
     try:
         restored = restore(model, source)
         with place.staged() as staged:
-            report = save_verified(model, staged, verify)
+            version = place.next_version() if place.versioned else None
+            report = save_verified(model, staged, verify, warmup=warmup, version=version)
             placed = place.move_into_place(staged)
     except (RestoreError, *NOT_PLACED) as error:
         raise ExportError(str(error)) from None
@@ -182,10 +189,11 @@ def _archive_of(export_dir):
     return f"{export_dir}.tar.gz"
 
 
-def save_verified(model, path, verify=None):
+def save_verified(model, path, verify=None, *, warmup=True, version=None):
     """Saves `model` to the empty directory `path`, then scans and verifies what was written.
 
-    `verify` as for `export_saved_model`.
+    `verify` and `warmup` as for `export_saved_model`; `version`: the version
+    number it is to be moved into place as, checked by `serving_checks.py`.
     Returns:
       the verification `Report`.
     Raises:
@@ -203,9 +211,15 @@ def save_verified(model, path, verify=None):
         try:
             save_reusable(module, path)
             make_fingerprint_deterministic(path)
+            if warmup:  # Before the checks: the file is part of what is checked and verified.
+                write_requests(path, synthetic_examples(max(BATCH_SIZES), seed=1)[0])
         except (OSError, tf.errors.OpError) as error:
             reason = getattr(error, "strerror", None) or first_line(error, limit=None)
             raise ExportError(f"writing the SavedModel to {path} failed: {reason}") from None
+        try:  # What TF Serving and Vertex AI require, before seconds of verification.
+            check_served(path, version=version)
+        except ServingCheckError as error:
+            raise ExportError(str(error)) from None
         findings = scan_saved_model(path)
         if findings:
             finding = findings[0]

@@ -30,6 +30,11 @@ from {{ cookiecutter.package_name }}.exporter.gradients import (
 )
 from {{ cookiecutter.package_name }}.exporter.outputs import differing_outputs
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict
+from {{ cookiecutter.package_name }}.exporter.warmup import (
+    WarmupError,
+    read_requests,
+    replay_requests,
+)
 
 
 class VerificationError(Exception):
@@ -49,6 +54,7 @@ def verify_saved_model(path, expected):
     """
     loaded = tf.saved_model.load(str(path))
     _check_inference_calls(loaded, expected)
+    warmup_batches = _replayed_warmup(path, loaded)
     # After the inference checks: a training-mode call updates batch-norm statistics.
     _check_training_mode(loaded, expected.inputs, expected.output_key)
     _check_variables(loaded, expected)
@@ -60,6 +66,7 @@ def verify_saved_model(path, expected):
         num_trainable_variables=len(loaded.trainable_variables),
         regularization_losses=tuple(losses),
         size_bytes=directory_bytes(path),
+        warmup_batches=warmup_batches,
     )
 
 
@@ -80,6 +87,14 @@ def _check_inference_calls(loaded, expected):
             ) from None
         differing = differing_outputs(values, expected.outputs, key)
         _check(not differing, f"{name} differs from the model in {', '.join(differing)}")
+
+
+def _replayed_warmup(path, loaded):
+    """Replays the export's TF Serving warmup requests (`warmup.py`); returns their batch sizes."""
+    try:
+        return replay_requests(loaded, read_requests(path))
+    except WarmupError as error:
+        raise VerificationError(str(error)) from None
 
 
 def _check_training_mode(loaded, inputs, output_key):

@@ -1,0 +1,151 @@
+"""TF Serving's warmup requests: in the export, replayed by the verifier, rebuilt byte for byte."""
+
+from pathlib import Path
+import shutil
+import tarfile
+
+import pytest
+import tensorflow as tf
+from tensorflow_serving.apis import prediction_log_pb2
+
+from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.exporter import export_lib, report
+from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
+from {{ cookiecutter.package_name }}.exporter.export_lib import export_saved_model
+from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
+from {{ cookiecutter.package_name }}.exporter.outputs import (
+    differing_outputs,
+    inference_outputs,
+    same_values,
+)
+from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
+from {{ cookiecutter.package_name }}.exporter.verify import (
+    VerificationError,
+    verify_saved_model,
+)
+from {{ cookiecutter.package_name }}.exporter.warmup import (
+    BATCH_SIZES,
+    WARMUP_FILE,
+    describe,
+    read_requests,
+    write_requests,
+)
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
+
+from stand_in import StandIn
+
+# What the export writes the requests from: the example inputs, as many as the largest batch.
+EXAMPLES = synthetic_examples(max(BATCH_SIZES), seed=1)[0]
+DOC = next(Path(__file__).resolve().parents[2].glob("assets/docs/*/models/*/*.md"))
+
+
+def test_session_export_replays_its_warmup_requests_as_the_model_computes(
+    export_run, source_model
+):
+    export_dir, (_, printed, _) = export_run
+    assert report.read(printed)["warmup"] == describe(BATCH_SIZES)
+    requests = read_requests(export_dir)
+    assert [request.model_spec.signature_name for request in requests] == ["serving_default"] * 2
+    serving = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
+    for batch_size, request in zip(BATCH_SIZES, requests, strict=True):
+        ((name, tensor),) = request.inputs.items()
+        inputs = tf.make_ndarray(tensor)
+        assert tensor.dtype == INPUT_SIGNATURE.dtype.as_datatype_enum
+        # Strings come back as bytes: compared as TensorFlow holds the examples.
+        assert same_values(inputs, tf.constant(EXAMPLES[:batch_size]).numpy())
+        outputs = serving(**{name: tf.constant(inputs)})
+        expected = inference_outputs(source_model, EXAMPLES[:batch_size])
+        assert not differing_outputs(outputs, expected, OUTPUT_KEY), f"batch {batch_size}"
+
+
+def test_rebuilds_carry_the_same_warmup_bytes_into_their_packages(racing_exports):
+    """Two exports of one checkpoint (test_export.py compares all their files) hold it alike."""
+    serving = racing_exports["root"] / "serving"
+    first, second = (serving / version / WARMUP_FILE for version in ("1", "2"))
+    assert first.read_bytes() == second.read_bytes()
+    with tarfile.open(serving / "1.tar.gz") as tar:
+        packed = tar.extractfile(WARMUP_FILE).read()
+    assert packed == first.read_bytes()
+
+
+def test_model_doc_says_what_the_warmup_file_holds():
+    doc = " ".join(DOC.read_text().split())
+    assert f"`{WARMUP_FILE}`" in doc
+    assert f"at batch sizes {' and '.join(map(str, BATCH_SIZES))}." in doc
+
+
+@pytest.fixture(scope="module")
+def stand_in_export(tmp_path_factory, inputs):
+    """(path, Expectations) of the stand-in's SavedModel with warmup requests: any input runs."""
+    model = StandIn()
+    path = tmp_path_factory.mktemp("stand_in") / "saved_model"
+    save_reusable(ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY), path)
+    assert write_requests(path, EXAMPLES) == BATCH_SIZES
+    return path, Expectations.of_model(model, inputs, OUTPUT_KEY)
+
+
+def corrupted(stand_in_export, tmp_path, corrupt):
+    """A copy of the stand-in's export whose first warmup request `corrupt(request)` changed."""
+    path, _ = stand_in_export
+    copy = tmp_path / "corrupted"
+    shutil.copytree(path, copy)
+    requests = read_requests(copy)
+    corrupt(requests[0])
+    with tf.io.TFRecordWriter(str(copy / WARMUP_FILE)) as writer:
+        for request in requests:
+            log = prediction_log_pb2.PredictionLog()
+            log.predict_log.request.CopyFrom(request)
+            writer.write(log.SerializeToString(deterministic=True))
+    return copy
+
+
+def test_stand_in_requests_pass_and_are_reported(stand_in_export):
+    path, expected = stand_in_export
+    assert verify_saved_model(path, expected).warmup_batches == BATCH_SIZES
+
+
+def test_request_of_a_wrong_dtype_is_refused_in_one_line(stand_in_export, tmp_path):
+    {%- if cookiecutter.__inputs == "text" %}
+    wrong = tf.range(1).numpy()  # A number where the signature takes a string.
+    {%- else %}
+    wrong = EXAMPLES[:1].astype("float32" if INPUT_SIGNATURE.dtype == tf.float64 else "float64")
+    {%- endif %}
+
+    def retyped(request):
+        (name,) = request.inputs
+        request.inputs[name].CopyFrom(tf.make_tensor_proto(wrong))
+
+    path = corrupted(stand_in_export, tmp_path, retyped)
+    dtype = tf.dtypes.as_dtype(wrong.dtype).name
+    with pytest.raises(VerificationError) as refusal:
+        verify_saved_model(path, stand_in_export[1])
+    message = str(refusal.value)
+    assert message.startswith("warmup request 1 (serving_default, ") and "\n" not in message
+    assert f": {dtype}[" in message and f"in {WARMUP_FILE} does not run: " in message
+
+
+def test_request_for_a_wrong_input_name_is_refused_by_the_fresh_process(stand_in_export, tmp_path):
+    def renamed(request):
+        (name,) = request.inputs
+        request.inputs["not_an_input"].CopyFrom(request.inputs[name])
+        del request.inputs[name]
+
+    path = corrupted(stand_in_export, tmp_path, renamed)
+    with pytest.raises(VerificationError, match=r"^warmup request 1 \(serving_default, "
+                       r"not_an_input: .*\) in .* does not run: [^\n]+$"):
+        verify_in_fresh_process(path, stand_in_export[1])
+
+
+def test_nowarmup_leaves_the_file_out(stand_in_checkpoint, tmp_path, monkeypatch, run_command):
+    monkeypatch.setattr(export_lib, "build_model", StandIn)
+    target = tmp_path / "export"
+    status, printed = run_command(
+        "export", "--checkpoint_dir", stand_in_checkpoint, "--export_dir", target, "--nowarmup"
+    )
+    assert status == 0, printed
+    assert (target / "saved_model.pb").is_file() and not (target / "assets.extra").exists()
+    assert "warmup" not in report.read(printed)
+    # On by default: the same export writes them.
+    exported = export_saved_model(stand_in_checkpoint, tmp_path / "warm", verify=verify_saved_model)
+    assert exported.report.warmup_batches == BATCH_SIZES
+    assert len(read_requests(tmp_path / "warm")) == len(BATCH_SIZES)
