@@ -139,6 +139,28 @@ def run_project_suite(project, *args):
     return summary, seconds
 
 
+def write_export_facts(project, package):
+    """Trains briefly and exports, as the user does after replacing model.py.
+
+    The export rewrites the model doc's Export facts block from the new model,
+    which the suite's doc test then checks against its own export.
+    """
+    env = {**os.environ, **PROJECT_PYTEST_ENV, "PYTHONPATH": str(project / "src")}
+    scratch = project.parent / f"{project.name}-first-export"
+    commands = [
+        ["train", "--checkpoint_dir", scratch / "checkpoints", "--epochs", "1",
+         "--num_examples", "8", "--batch_size", "8", "--run_eagerly"],
+        ["export", "--checkpoint_dir", scratch / "checkpoints", "--export_dir", scratch / "1"],
+    ]
+    for command, *args in commands:
+        run = subprocess.run(
+            [sys.executable, "-m", f"{package}.{command}", *map(str, args)], cwd=project,
+            capture_output=True, text=True, env=env, check=False,
+        )
+        assert run.returncode == 0, f"{command}: {run.stdout[-2000:]}{run.stderr[-3000:]}"
+    shutil.rmtree(scratch)
+
+
 GIT = ["git", "-c", "user.name=Template CI", "-c", "user.email=ci@example.com"]
 
 

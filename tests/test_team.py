@@ -17,6 +17,7 @@ from conftest import (
     git,
     git_copy_of_template,
     run_project_suite,
+    write_export_facts,
 )
 
 BIN = Path(sys.executable).parent
@@ -225,6 +226,9 @@ def assert_moved_to_the_new_layout(project, model, fresh):
                   and "<<<<<<<" in p.read_text(errors="replace")]
     assert not conflicted
     assert f'TEMPLATE_VERSION = "{NEXT}"' in (package / "__init__.py").read_text()
+    # The update brings the doc's Export facts block with the example's facts: the
+    # user's next export writes their model's (the CHANGELOG says so).
+    write_export_facts(project, "leaf_classifier")
     run_project_suite(project)
 
 

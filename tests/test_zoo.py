@@ -9,16 +9,13 @@ block), and then its own `pytest` trains, exports and runs every round-trip test
 """
 
 import dataclasses
-import os
 from pathlib import Path
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from conftest import PROJECT_PYTEST_ENV, run_project_suite
+from conftest import run_project_suite, write_export_facts
 
 ZOO = Path(__file__).with_name("zoo")
 
@@ -174,28 +171,6 @@ def test_every_zoo_model_is_a_member():
     assert sorted(member.model for member in MEMBERS) == sorted(
         path.name for path in ZOO.glob("*.py")
     )
-
-
-def write_export_facts(project, package):
-    """Trains briefly and exports, as the user does after replacing model.py.
-
-    The export rewrites the model doc's Export facts block from the new model,
-    which the suite's doc test then checks against its own export.
-    """
-    env = {**os.environ, **PROJECT_PYTEST_ENV, "PYTHONPATH": str(project / "src")}
-    scratch = project.parent / f"{project.name}-first-export"
-    commands = [
-        ["train", "--checkpoint_dir", scratch / "checkpoints", "--epochs", "1",
-         "--num_examples", "8", "--batch_size", "8", "--run_eagerly"],
-        ["export", "--checkpoint_dir", scratch / "checkpoints", "--export_dir", scratch / "1"],
-    ]
-    for command, *args in commands:
-        run = subprocess.run(
-            [sys.executable, "-m", f"{package}.{command}", *map(str, args)], cwd=project,
-            capture_output=True, text=True, env=env, check=False,
-        )
-        assert run.returncode == 0, f"{command}: {run.stdout[-2000:]}{run.stderr[-3000:]}"
-    shutil.rmtree(scratch)
 
 
 @pytest.mark.parametrize("member", MEMBERS, ids=lambda member: member.model.removesuffix(".py"))
