@@ -19,6 +19,7 @@ from {{ cookiecutter.package_name }}.exporter.doc_facts import (
 )
 from {{ cookiecutter.package_name }}.exporter.model_facts import collect
 from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
+from {{ cookiecutter.package_name }}.exporter.tflite_ops import tflite_needs
 
 SIGNATURE = tf.TensorSpec([None, 4], tf.float32, name="features")
 INPUTS = np.random.default_rng(0).random([4, 4], dtype=np.float32)
@@ -146,3 +147,10 @@ def test_noise_l1l2_and_activity_regularizers_are_stated(flavour, tmp_path):
     )
     assert facts["Batch normalization"] == "none"
     assert facts["Training mode"].startswith("stochastic")
+
+
+def test_an_op_tflite_cannot_lower_is_named(tmp_path):
+    """A tf_keras LSTM's tensor list: the fact names the op, not the converter's source location."""
+    inputs = tf_keras.Input((20, 8))
+    tf.saved_model.save(tf_keras.Model(inputs, tf_keras.layers.LSTM(4)(inputs)), str(tmp_path))
+    assert tflite_needs(tmp_path) == "cannot convert: the converter cannot lower TensorListReserve"

@@ -25,6 +25,16 @@ def refused_ops(error):
     return listed("TF Select ops"), listed("Custom ops")
 
 
+def unlowered_ops(error):
+    """The TensorFlow ops a failed conversion could not lower to TFLite, sorted.
+
+    Some refusals list no Select TF or custom ops, only MLIR diagnostics: a
+    tf_keras LSTM's `TensorListReserve` "failed to legalize". Their first line
+    is a source location, not a reason; the op names are.
+    """
+    return sorted(set(re.findall(r"failed to legalize operation '(?:tf\.)?(\w+)'", str(error))))
+
+
 def tflite_needs(export_dir):
     """One line: what converting the `serving_default` signature with the builtins says.
 
@@ -41,5 +51,8 @@ def tflite_needs(export_dir):
             return f"cannot convert: no TFLite kernel runs {', '.join(custom_ops)}"
         if flex_ops:
             return f"needs Select TF ops (the Flex delegate) for {', '.join(flex_ops)}"
+        unlowered = unlowered_ops(error)
+        if unlowered:
+            return f"cannot convert: the converter cannot lower {', '.join(unlowered)}"
         return f"cannot convert: {first_line(error)}"
     return "converts with the builtin ops"
