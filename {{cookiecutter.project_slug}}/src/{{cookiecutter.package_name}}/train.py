@@ -25,7 +25,7 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.exporter import cli
 from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError
 from {{ cookiecutter.package_name }}.exporter.restore import RestoreError
-from {{ cookiecutter.package_name }}.exporter.reusable import OutputsError
+from {{ cookiecutter.package_name }}.exporter.reusable import InputsError, OutputsError
 from {{ cookiecutter.package_name }}.exporter.train_lib import train
 
 
@@ -78,7 +78,7 @@ def main(argv):
             strategy=strategy,
             run_eagerly=args.run_eagerly,
         )
-    except (UnknownSchemeError, RestoreError) as error:
+    except (UnknownSchemeError, RestoreError, InputsError) as error:
         sys.exit(f"ERROR: {error}")
     except OutputsError as error:
         # Keras re-raises an error of a layer's `call` with the call's arguments added

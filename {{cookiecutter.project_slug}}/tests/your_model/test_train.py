@@ -11,9 +11,11 @@ line. On the stand-in: what `train` does with the outputs is the same for any mo
 """
 
 {% if cookiecutter.__builder == "tf_keras" -%}
+import tensorflow as tf
 import tf_keras as keras
 {%- else -%}
 import keras
+import tensorflow as tf
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.exporter import train_lib
@@ -56,4 +58,13 @@ def test_a_model_built_by_its_first_call_is_refused_before_training(
     )
     message, _ = run_command("train", "--checkpoint_dir", tmp_path / "checkpoints")
     assert message.startswith("ERROR: the model has no variables yet: build every variable in ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_several_named_inputs_are_refused_in_one_line(tmp_path, monkeypatch, run_command):
+    """A dict INPUT_SIGNATURE, which export refuses, is refused before any data is made."""
+    spec = tf.TensorSpec([None, 4], tf.float32)
+    monkeypatch.setattr(train_lib, "INPUT_SIGNATURE", {"numbers": spec, "more": spec})
+    message, _ = run_command("train", "--checkpoint_dir", tmp_path / "checkpoints")
+    assert message.startswith("ERROR: INPUT_SIGNATURE is a dict, not one tf.TensorSpec: ")
     assert list(tmp_path.iterdir()) == []

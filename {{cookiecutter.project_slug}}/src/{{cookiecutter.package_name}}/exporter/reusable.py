@@ -78,7 +78,7 @@ class ReusableModule(tf.train.Checkpoint):
             model's call that consumers may set; the defaults should be the
             values the model was trained with.
         """
-        _check_input_signature(input_signature)
+        check_input_signature(input_signature)
         super().__init__()
         # The model is captured by the functions, not tracked as an attribute: a
         # tracked Keras 3 model saves a second, restore-only copy of each variable,
@@ -104,7 +104,7 @@ class ReusableModule(tf.train.Checkpoint):
         return self.__dict__["__call__"](inputs, training, **hyperparameters)
 
 
-def _check_input_signature(input_signature):
+def check_input_signature(input_signature):
     """Raises `InputsError` unless `input_signature` is one `tf.TensorSpec`."""
     if not isinstance(input_signature, tf.TensorSpec):
         raise InputsError(

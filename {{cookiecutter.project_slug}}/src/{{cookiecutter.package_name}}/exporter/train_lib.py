@@ -30,13 +30,18 @@ from {{ cookiecutter.package_name }}.exporter.restore import check_built
 {%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.exporter.reusable import (
     as_dict,
+    check_input_signature,
     check_outputs,
     weight_penalties,
 )
 {%- else %}
-from {{ cookiecutter.package_name }}.exporter.reusable import check_outputs
+from {{ cookiecutter.package_name }}.exporter.reusable import (
+    check_input_signature,
+    check_outputs,
+)
 {%- endif %}
 from {{ cookiecutter.package_name }}.model import (
+    INPUT_SIGNATURE,
     OUTPUT_KEY,
     build_model,
     build_training_model,
@@ -144,6 +149,8 @@ def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_ra
     quicker, and an error points at the model's own Python line.
     """
     checkpoint_dir = location(checkpoint_dir)
+    # What export would refuse of the signature, refused before data is made for it.
+    check_input_signature(INPUT_SIGNATURE)
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(seed)
     with strategy.scope():  # Variables are created where the strategy places them.
