@@ -1,7 +1,7 @@
 """Export the trained model as a reusable TF2 SavedModel.
 
     python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
-        [--versioned] [--pack]
+        [--versioned] [--pack] [--tflite [--tflite_select_ops]]
     python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
 `export_saved_model` (`exporter/export_lib.py`) restores the trained weights
@@ -11,6 +11,9 @@ the graph for unsafe ops, verifies the result in a fresh Python process, and
 only then moves it into place and packs it (`pack.py`). A failed or killed
 export leaves any previous export untouched and nothing half-written in its
 place; a refused one, no directory it made either.
+
+`--tflite` also writes the TFLite variation beside the export (`export/1.tflite`),
+converted with builtin ops only and checked with LiteRT (`exporter/tflite.py`).
 
 `--export_dir` and the checkpoint may be local paths or URLs of TensorFlow's
 filesystems (`filesystems.py`): `gs://bucket/models/x`, `ram://x`, `s3://...`
@@ -37,6 +40,7 @@ def main(argv):
         exported = export_saved_model(
             args.weights or args.checkpoint_dir, args.export_dir,
             overwrite=args.overwrite, versioned=args.versioned, pack=args.pack,
+            tflite=args.tflite, tflite_select_ops=args.tflite_select_ops,
         )
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
@@ -61,6 +65,15 @@ if __name__ == "__main__":
         "Write to export_dir/<N>, N one more than the highest version there (TF Serving layout).",
     )
     flags.DEFINE_bool("pack", False, "Also write <export>.tar.gz and its .sha256 beside it.")
+    flags.DEFINE_bool(
+        "tflite", False,
+        "Also write <export>.tflite (builtin ops only, checked with LiteRT) and its .sha256.",
+    )
+    flags.DEFINE_bool(
+        "tflite_select_ops", False,
+        "--tflite, accepting Select TF ops where builtins refuse: the .tflite then needs a "
+        "runtime with the Flex delegate, which pip's ai-edge-litert lacks.",
+    )
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
     flags.mark_flags_as_required(["export_dir"])
     cli.run(main)

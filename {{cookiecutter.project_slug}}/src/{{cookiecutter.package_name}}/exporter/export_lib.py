@@ -41,6 +41,7 @@ from {{ cookiecutter.package_name }}.exporter.reusable import (
     activity_regularized,
     save_reusable,
 )
+from {{ cookiecutter.package_name }}.exporter.tflite import TFLiteError, tflite_path, write_tflite
 from {{ cookiecutter.package_name }}.exporter.verify import VerificationError
 from {{ cookiecutter.package_name }}.model import (
     HYPERPARAMETERS,
@@ -63,6 +64,7 @@ class Exported:
     archive: str = ""
     sha256: str = ""
     activity_regularized: tuple = ()  # Layers whose activity regularizer was left out.
+    tflite: object = None  # The `tflite.TFLiteFile` written beside the export, if any.
 
     def fields(self):
         """The report's fields, in the order the command prints them."""
@@ -75,6 +77,8 @@ class Exported:
             ))
         if self.archive:
             fields.append(("package", f"{self.archive} (sha256 {self.sha256})"))
+        if self.tflite:
+            fields.append(("tflite", self.tflite.field()))
         return fields
 
     def __str__(self):
@@ -92,7 +96,8 @@ def reusable_module(model):
 
 
 def export_saved_model(
-    source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None
+    source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None,
+    tflite=False, tflite_select_ops=False,
 ):
     """Restores `source` into `build_model()`, saves, scans, verifies, moves into place and packs.
 
@@ -106,6 +111,9 @@ def export_saved_model(
         raises `VerificationError`; by default, a fresh Python process does
         (`fresh_process.py`). Tests that already prove that process pass
         `verify.verify_saved_model`, which runs in this one.
+      tflite: also write `<export's directory>.tflite` and its `.sha256`, with
+        builtin ops only, checked with LiteRT (`tflite.py`).
+      tflite_select_ops: as `tflite`, and accept Select TF ops where builtins refuse.
 
     Returns:
       what was `Exported`.
@@ -128,7 +136,10 @@ def export_saved_model(
             raise ExportError(f"cannot write in {place.parent}: {error.strerror}") from None
         _refuse_taken(place, pack)
         exported = _export_into_place(source, place, verify)
-        return _packed(exported, overwrite) if pack else exported
+        exported = _packed(exported, overwrite) if pack else exported
+        if tflite or tflite_select_ops:
+            exported = _with_tflite(exported, overwrite, select_ops=tflite_select_ops)
+        return exported
 
 
 def _refuse_taken(place, pack):
@@ -173,6 +184,18 @@ def _packed(exported, overwrite):
     except PackError as error:
         raise ExportError(f"{placed} was exported, but not packed: {error}") from None
     return dataclasses.replace(exported, archive=str(archive), sha256=digest)
+
+
+def _with_tflite(exported, overwrite, *, select_ops):
+    """`exported` with its TFLite variation, written beside the directory it was moved into."""
+    placed = exported.report.path
+    try:
+        written = write_tflite(
+            placed, tflite_path(placed), select_ops=select_ops, overwrite=overwrite
+        )
+    except TFLiteError as error:
+        raise ExportError(f"{placed} was exported, but has no TFLite variation: {error}") from None
+    return dataclasses.replace(exported, tflite=written)
 
 
 def _archive_of(export_dir):
