@@ -40,15 +40,15 @@ EXPORTER = {
     for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
                  "checkpoint_contents", "cli", "destination", "errors", "expectations",
                  "export_lib", "filesystems", "fresh_process", "gradients", "kaggle_metadata",
-                 "keras_weights", "manifest", "model_checks", "op_allowlist", "outputs", "pack",
-                 "publish_lib", "report", "restore", "reusable", "staging", "traces",
-                 "train_lib", "upload", "variable_names", "verify")
+                 "keras_weights", "litert_check", "manifest", "model_checks", "op_allowlist",
+                 "outputs", "pack", "publish_lib", "report", "restore", "reusable", "staging",
+                 "tflite", "traces", "train_lib", "upload", "variable_names", "verify")
 }
 EXPORTER_TESTS = {
     "tests/exporter/conftest.py",
     *(f"tests/exporter/test_{name}.py"
       for name in ("bench", "commands", "export", "filesystems", "pack", "placement", "publish",
-                   "restore", "reusable", "scan", "staging", "verify")),
+                   "restore", "reusable", "scan", "staging", "tflite", "verify")),
 }
 SHARED = {
     ".gitignore",

@@ -48,7 +48,8 @@ class TFLiteFile:
         """The value of the export report's `tflite` field."""
         written = f"{self.path} ({self.size:,} bytes, sha256 {self.sha256})"
         if self.flex_ops:
-            return f"{written}; not run: its Flex ops ({', '.join(self.flex_ops)}) need {FLEX_RUNTIME}"
+            flex_ops = ", ".join(self.flex_ops)
+            return f"{written}; not run: its Flex ops ({flex_ops}) need {FLEX_RUNTIME}"
         return (
             f"{written}; LiteRT outputs within {self.max_difference:.3g} of the SavedModel's "
             f"(bound {self.bound:.3g})"
