@@ -10,9 +10,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+{% if cookiecutter.__inputs == "image" -%}
 from {{ cookiecutter.package_name }}.exporter import report
+{% endif -%}
 from {{ cookiecutter.package_name }}.exporter.export_lib import export_saved_model
+{% if cookiecutter.__inputs == "image" -%}
 from {{ cookiecutter.package_name }}.exporter.litert_check import RELATIVE_TOLERANCE
+{% endif -%}
 from {{ cookiecutter.package_name }}.exporter.tflite import (
     TFLiteError,
     convert,
@@ -45,6 +49,7 @@ def litert_outputs(flatbuffer, inputs):
     return runner(**{INPUT_SIGNATURE.name: inputs})
 
 
+{% if cookiecutter.__inputs == "image" -%}
 def saved_model_outputs(export_dir, inputs):
     signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
     return {
@@ -53,7 +58,6 @@ def saved_model_outputs(export_dir, inputs):
     }
 
 
-{% if cookiecutter.__inputs == "image" -%}
 def test_export_tflite_writes_a_file_litert_computes_as_the_saved_model(tflite_export, inputs):
     export_dir, status, stdout, stderr = tflite_export
     assert status == 0, stderr[-3000:]

@@ -41,7 +41,11 @@ from {{ cookiecutter.package_name }}.exporter.reusable import (
     activity_regularized,
     save_reusable,
 )
-from {{ cookiecutter.package_name }}.exporter.tflite import TFLiteError, tflite_path, write_tflite
+from {{ cookiecutter.package_name }}.exporter.tflite import (
+    TFLiteError,
+    tflite_path,
+    write_tflite,
+)
 from {{ cookiecutter.package_name }}.exporter.verify import VerificationError
 from {{ cookiecutter.package_name }}.model import (
     HYPERPARAMETERS,
