@@ -39,10 +39,11 @@ EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
     for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
                  "checkpoint_contents", "cli", "destination", "errors", "expectations",
-                 "export_lib", "filesystems", "fresh_process", "gradients", "kaggle_metadata",
-                 "keras_weights", "litert_check", "manifest", "model_checks", "op_allowlist",
-                 "outputs", "pack", "publish_lib", "report", "restore", "reusable", "staging",
-                 "tflite", "traces", "train_lib", "upload", "variable_names", "verify")
+                 "export_lib", "filesystems", "flex_ops", "fresh_process", "gradients",
+                 "kaggle_metadata", "keras_weights", "litert_check", "manifest", "model_checks",
+                 "op_allowlist", "outputs", "pack", "publish_lib", "report", "restore",
+                 "reusable", "staging", "tflite", "traces", "train_lib", "upload",
+                 "variable_names", "verify")
 }
 EXPORTER_TESTS = {
     "tests/exporter/conftest.py",

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
 from {{ cookiecutter.package_name }}.exporter.filesystems import split
+from {{ cookiecutter.package_name }}.exporter.flex_ops import FlexOpsError, deterministic
 from {{ cookiecutter.package_name }}.exporter.litert_check import (
     TFLiteError,
     compare_with_saved_model,
@@ -93,7 +94,8 @@ def convert(export_dir, *, select_ops=False):
     The builtins first: with `select_ops`, a model they convert gets no Flex op,
     and one they refuse is converted again with Select TF ops, whose names the
     refusal gave. The bytes depend on the SavedModel and the TensorFlow version
-    alone (it is written into the file's CONVERSION_METADATA).
+    alone (it is written into the file's CONVERSION_METADATA), once the Flex
+    ops' NodeDefs are serialized deterministically (`flex_ops.py`).
     """
     try:
         return _converter(export_dir, select_ops=False).convert(), ()
@@ -113,9 +115,13 @@ def convert(export_dir, *, select_ops=False):
             f"converts them as TensorFlow (Flex) ops, and the .tflite then needs {FLEX_RUNTIME}"
         )
     try:
-        return _converter(export_dir, select_ops=True).convert(), tuple(flex_ops)
+        flatbuffer = _converter(export_dir, select_ops=True).convert()
     except Exception as error:  # TFLite's ConverterError has no public name.
         raise TFLiteError(f"TFLite's converter failed: {first_line(error)}") from None
+    try:  # The converter writes Flex ops' attributes in another order each time.
+        return deterministic(flatbuffer), tuple(flex_ops)
+    except FlexOpsError as error:
+        raise TFLiteError(str(error)) from None
 
 
 def _converter(export_dir, *, select_ops):
