@@ -31,9 +31,9 @@ PYTHONS = PYTHON_VARIANTS
 UNSUPPORTED = ["3.9", "3.14"]
 
 # The warnings a suite may print. Known dependency warnings are filtered by name in the
-# generated pyproject.toml; what is left concerns the project's own code (today
-# tf.lite.Interpreter's deprecation, from its TFLite test and model-doc example). More than
-# this is a flood again.
+# generated pyproject.toml; what is left concerns the project's own code (none since its
+# TFLite test and model-doc example run LiteRT's interpreter, not the deprecated
+# tf.lite.Interpreter). More than this is a flood again.
 MAX_WARNINGS = 5
 WARNING_LINE = re.compile(r"^\s+\S+:\d+: (\w*Warning): *(.{0,90})", re.MULTILINE)
 

@@ -33,7 +33,14 @@ def tflite_with_tensorflow_ops(output_key):
     says which) needs TensorFlow's own kernels.
     """
     return {
-        f"""interpreter = tf.lite.Interpreter(model_content=converter.convert())
+        """in Python, LiteRT's interpreter runs it
+(`pip install ai-edge-litert`; `tf.lite.Interpreter` is deprecated):
+""": """converted with TensorFlow ops
+enabled, it needs a TFLite runtime with the Flex delegate, which LiteRT's Python
+interpreter (`ai-edge-litert`) lacks (google-ai-edge/LiteRT#6458):
+""",
+        "from ai_edge_litert.interpreter import Interpreter\n": "",
+        f"""interpreter = Interpreter(model_content=converter.convert())
 outputs = interpreter.get_signature_runner("serving_default")(images=images)["{output_key}"]
 """: """converter.target_spec.supported_ops = [
     tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,

@@ -1,7 +1,7 @@
 """Export the trained model as a reusable TF2 SavedModel.
 
     python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
-        [--versioned] [--pack] [--nowarmup]
+        [--versioned] [--pack] [--nowarmup] [--tflite [--tflite_select_ops]]
     python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
 `export_saved_model` (`exporter/export_lib.py`) restores the trained weights
@@ -14,6 +14,9 @@ place; a refused one, no directory it made either.
 
 The export carries TF Serving's warmup requests (`warmup.py`): the example
 inputs at batch 1 and 8, which the verifier replays; `--nowarmup` leaves them out.
+
+`--tflite` also writes the TFLite variation beside the export (`export/1.tflite`),
+converted with builtin ops only and checked with LiteRT (`exporter/tflite.py`).
 
 `--export_dir` and the checkpoint may be local paths or URLs of TensorFlow's
 filesystems (`filesystems.py`): `gs://bucket/models/x`, `ram://x`, `s3://...`
@@ -42,6 +45,7 @@ def main(argv):
             args.weights or args.checkpoint_dir, args.export_dir,
             overwrite=args.overwrite, versioned=args.versioned, pack=args.pack,
             warmup=args.warmup,
+            tflite=args.tflite, tflite_select_ops=args.tflite_select_ops,
         )
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
@@ -79,6 +83,15 @@ if __name__ == "__main__":
         "warmup", True,
         "Write TF Serving's warmup requests (assets.extra/tf_serving_warmup_requests: the example "
         "inputs at batch 1 and 8); --nowarmup leaves them out.",
+    )
+    flags.DEFINE_bool(
+        "tflite", False,
+        "Also write <export>.tflite (builtin ops only, checked with LiteRT) and its .sha256.",
+    )
+    flags.DEFINE_bool(
+        "tflite_select_ops", False,
+        "--tflite, accepting Select TF ops where builtins refuse: the .tflite then needs a "
+        "runtime with the Flex delegate, which pip's ai-edge-litert lacks.",
     )
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
     flags.mark_flags_as_required(["export_dir"])

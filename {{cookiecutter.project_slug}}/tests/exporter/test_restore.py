@@ -17,9 +17,9 @@ from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.exporter.export_lib import (
     ExportError,
     export_saved_model,
-    save_verified,
 )
 from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, restore
+from {{ cookiecutter.package_name }}.exporter.verified_save import save_verified
 
 from stand_in import StandIn
 

@@ -4,13 +4,14 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from {{ cookiecutter.package_name }}.exporter.export_lib import ExportError, save_verified
+from {{ cookiecutter.package_name }}.exporter.errors import ExportError
 from {{ cookiecutter.package_name }}.exporter.op_allowlist import (
     MODEL_OPS,
     SAVER_OPS,
     scan_saved_model,
 )
 from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
+from {{ cookiecutter.package_name }}.exporter.verified_save import save_verified
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 from {{ cookiecutter.package_name }}.scan import main

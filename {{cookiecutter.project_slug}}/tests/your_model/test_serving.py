@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+from ai_edge_litert.interpreter import Interpreter
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -174,7 +175,8 @@ def test_tflite_conversion_matches_source_model(export_dir, tflite, source_model
     assert not says_no_tflite, (
         f"the model doc says `{NO_TFLITE}`, but TFLite converts it: show the TFLite example"
     )
-    interpreter = tf.lite.Interpreter(model_content=flatbuffer)
+    # LiteRT's interpreter: TensorFlow 2.21 warns that tf.lite.Interpreter is deprecated.
+    interpreter = Interpreter(model_content=flatbuffer)
 
     def run():
         return interpreter.get_signature_runner("serving_default")(**{INPUT_SIGNATURE.name: inputs})
@@ -192,8 +194,8 @@ def test_tflite_conversion_matches_source_model(export_dir, tflite, source_model
         named = [op for op in flex_ops if op in str(refused.value)]
         assert named, f"the refusal names none of {flex_ops}: {str(refused.value)[:300]}"
         # Running it needs a TFLite runtime with the Flex delegate linked in (on
-        # Android, the tensorflow-lite-select-tf-ops package). The interpreter of the
-        # tensorflow wheel has none; when it gains one, compare outputs here.
+        # Android, the tensorflow-lite-select-tf-ops package). LiteRT's pip wheel has
+        # none (google-ai-edge/LiteRT#6458); when it gains one, compare outputs here.
         with pytest.raises(RuntimeError, match="Flex delegate"):
             run()
         return

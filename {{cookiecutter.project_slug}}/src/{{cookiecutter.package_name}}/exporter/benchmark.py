@@ -1,7 +1,7 @@
 """The benchmark as a library: `benchmark()`, which the `bench` command runs and prints.
 
 It measures the reusable export of a model against a plain SavedModel of it
-(`baseline.py`): the time of `export_lib.save_verified` (what `export` does
+(`baseline.py`): the time of `verified_save.save_verified` (what `export` does
 after the restore) and of the same without scan and verification, against the
 baseline's save; `tf.saved_model.load` of each; the latency of the loaded
 `__call__` (and, beside it, of `serving_default` and the loaded baseline)
@@ -21,7 +21,6 @@ import platform
 import random
 import statistics
 import tempfile
-import time
 
 import numpy as np
 import tensorflow as tf
@@ -36,14 +35,19 @@ from {{ cookiecutter.package_name }}.exporter.bench_report import (
     judged,
     row,
 )
-from {{ cookiecutter.package_name }}.exporter.export_lib import (
-    reusable_module,
-    save_verified,
-)
 from {{ cookiecutter.package_name }}.exporter.fingerprint import (
     make_fingerprint_deterministic,
 )
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, save_reusable
+from {{ cookiecutter.package_name }}.exporter.timing import (
+    median_latencies,
+    median_loads,
+    timed,
+)
+from {{ cookiecutter.package_name }}.exporter.verified_save import (
+    reusable_module,
+    save_verified,
+)
 from {{ cookiecutter.package_name }}.exporter.verify import directory_bytes
 from {{ cookiecutter.package_name }}.exporter.warmup import WARMUP_FILE
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY, build_model
@@ -58,34 +62,6 @@ def save_unverified(model, path):
 def main_output(outputs):
     """The output under OUTPUT_KEY (or the only one) as NumPy: every contender ends on a copy."""
     return np.asarray(as_dict(outputs, OUTPUT_KEY)[OUTPUT_KEY])
-
-
-def timed(function, *args):
-    """Seconds `function(*args)` takes."""
-    start = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - start
-
-
-def median_latencies(functions, inputs, calls, warmup):
-    """Median seconds per call of each of `functions` on `inputs`.
-
-    Each call ends by copying its result to NumPy, so that it is complete when
-    the clock stops; all contenders pay the same copy.
-    """
-    for function in functions.values():
-        for _ in range(warmup):
-            function(inputs)
-    seconds = {name: [] for name in functions}
-    names, shuffle = list(functions), random.Random(0).shuffle
-    # Interleaved, one call of each in turn, so that a slow spell of the machine hits
-    # all alike; in a new order each turn, so that no contender always follows the
-    # same one (a call can be slower after some others).
-    for _ in range(calls):
-        shuffle(names)
-        for name in names:
-            seconds[name].append(timed(functions[name], inputs))
-    return {name: statistics.median(values) for name, values in seconds.items()}
 
 
 def benchmark(
@@ -112,7 +88,7 @@ def benchmark(
         # format's overhead: listed among the parts, left out of the size target.
         sizes = {"ours": sum(parts.values()) - parts[WARMUP_PART],
                  "baseline": directory_bytes(plain)}
-        load_seconds, (ours_loaded, baseline_loaded) = _time_loads((ours, plain), repeats)
+        load_seconds, (ours_loaded, baseline_loaded) = median_loads((ours, plain), repeats)
         contenders = _contenders(model, ours_loaded, baseline.call(baseline_loaded))
         latencies = {
             batch_size: median_latencies(
@@ -175,17 +151,6 @@ def _artifact_parts(export_dir, total_bytes):
         WARMUP_PART: warmup_bytes,
         "other": total_bytes - graph_bytes - checkpoint_bytes - warmup_bytes,
     }
-
-
-def _time_loads(paths, repeats):
-    """Median seconds of `tf.saved_model.load` of each of `paths`, and the last load of each."""
-    loads, loaded = {path: [] for path in paths}, {}
-    for _ in range(repeats):
-        for path, times in loads.items():
-            start = time.perf_counter()
-            loaded[path] = tf.saved_model.load(str(path))  # The last is kept to call.
-            times.append(time.perf_counter() - start)
-    return [statistics.median(times) for times in loads.values()], list(loaded.values())
 
 
 def _contenders(model, ours_loaded, baseline_function):

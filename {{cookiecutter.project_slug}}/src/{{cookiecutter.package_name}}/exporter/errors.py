@@ -1,4 +1,4 @@
-"""An error's message as one line, for the one-line refusals every command prints."""
+"""The export's refusal, and an error's message as one line for the refusals commands print."""
 
 
 def first_line(error, *, lines=1, limit=300):
@@ -11,3 +11,7 @@ def first_line(error, *, lines=1, limit=300):
     """
     found = [line for line in str(error).strip().splitlines() if line.strip()]
     return " ".join(found[:lines] or [type(error).__name__])[:limit]
+
+
+class ExportError(Exception):
+    """The export was refused; nothing was moved into place."""

@@ -12,19 +12,13 @@ import dataclasses
 
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.exporter.destination import NOT_PLACED, destination
-from {{ cookiecutter.package_name }}.exporter.errors import first_line
-from {{ cookiecutter.package_name }}.exporter.expectations import Expectations, Report
+from {{ cookiecutter.package_name }}.exporter.errors import ExportError
+from {{ cookiecutter.package_name }}.exporter.expectations import Report
 from {{ cookiecutter.package_name }}.exporter.filesystems import (
     UnknownSchemeError,
     location,
 )
-from {{ cookiecutter.package_name }}.exporter.fingerprint import (
-    make_fingerprint_deterministic,
-)
-from {{ cookiecutter.package_name }}.exporter.fresh_process import FreshProcessVerifier
-from {{ cookiecutter.package_name }}.exporter.op_allowlist import REASONS, scan_saved_model
 from {{ cookiecutter.package_name }}.exporter.pack import PackError, pack_saved_model
 from {{ cookiecutter.package_name }}.exporter.report import format_fields
 from {{ cookiecutter.package_name }}.exporter.restore import (
@@ -33,30 +27,14 @@ from {{ cookiecutter.package_name }}.exporter.restore import (
     find_source,
     restore,
 )
-from {{ cookiecutter.package_name }}.exporter.reusable import (
-    HyperparametersError,
-    InputsError,
-    OutputsError,
-    ReusableModule,
-    activity_regularized,
-    save_reusable,
+from {{ cookiecutter.package_name }}.exporter.reusable import activity_regularized
+from {{ cookiecutter.package_name }}.exporter.tflite import (
+    TFLiteError,
+    tflite_path,
+    write_tflite,
 )
-from {{ cookiecutter.package_name }}.exporter.serving_checks import (
-    ServingCheckError,
-    check_served,
-)
-from {{ cookiecutter.package_name }}.exporter.verify import VerificationError
-from {{ cookiecutter.package_name }}.exporter.warmup import BATCH_SIZES, write_requests
-from {{ cookiecutter.package_name }}.model import (
-    HYPERPARAMETERS,
-    INPUT_SIGNATURE,
-    OUTPUT_KEY,
-    build_model,
-)
-
-
-class ExportError(Exception):
-    """The export was refused; nothing was moved into place."""
+from {{ cookiecutter.package_name }}.exporter.verified_save import save_verified
+from {{ cookiecutter.package_name }}.model import build_model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +47,7 @@ class Exported:
     sha256: str = ""
     activity_regularized: tuple = ()  # Layers whose activity regularizer was left out.
     model: object = dataclasses.field(default=None, compare=False)  # What was exported.
+    tflite: object = None  # The `tflite.TFLiteFile` written beside the export, if any.
 
     def fields(self):
         """The report's fields, in the order the command prints them."""
@@ -81,24 +60,17 @@ class Exported:
             ))
         if self.archive:
             fields.append(("package", f"{self.archive} (sha256 {self.sha256})"))
+        if self.tflite:
+            fields.append(("tflite", self.tflite.field()))
         return fields
 
     def __str__(self):
         return format_fields(self.fields())
 
 
-def reusable_module(model):
-    """`ReusableModule` of `model` with the interface `model.py`'s contract declares.
-
-    Here, not in reusable.py: the fresh-process verifier imports reusable.py, and
-    must not import `model.py`, whose imports (a custom op library, say) would
-    make a SavedModel load there that loads nowhere else.
-    """
-    return ReusableModule(model, INPUT_SIGNATURE, OUTPUT_KEY, HYPERPARAMETERS)
-
-
 def export_saved_model(
-    source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None, warmup=True
+    source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None, warmup=True,
+    tflite=False, tflite_select_ops=False,
 ):
     """Restores `source` into `build_model()`, saves, scans, verifies, moves into place and packs.
 
@@ -113,6 +85,9 @@ def export_saved_model(
         (`fresh_process.py`). Tests that already prove that process pass
         `verify.verify_saved_model`, which runs in this one.
       warmup: write TF Serving's warmup requests into the export (`warmup.py`).
+      tflite: also write `<export's directory>.tflite` and its `.sha256`, with
+        builtin ops only, checked with LiteRT (`tflite.py`).
+      tflite_select_ops: as `tflite`, and accept Select TF ops where builtins refuse.
 
     Returns:
       what was `Exported`.
@@ -135,7 +110,10 @@ def export_saved_model(
             raise ExportError(f"cannot write in {place.parent}: {error.strerror}") from None
         _refuse_taken(place, pack)
         exported = _export_into_place(source, place, verify, warmup)
-        return _packed(exported, overwrite) if pack else exported
+        exported = _packed(exported, overwrite) if pack else exported
+        if tflite or tflite_select_ops:
+            exported = _with_tflite(exported, overwrite, select_ops=tflite_select_ops)
+        return exported
 
 
 def _refuse_taken(place, pack):
@@ -184,50 +162,18 @@ def _packed(exported, overwrite):
     return dataclasses.replace(exported, archive=str(archive), sha256=digest)
 
 
+def _with_tflite(exported, overwrite, *, select_ops):
+    """`exported` with its TFLite variation, written beside the directory it was moved into."""
+    placed = exported.report.path
+    try:
+        written = write_tflite(
+            placed, tflite_path(placed), select_ops=select_ops, overwrite=overwrite
+        )
+    except TFLiteError as error:
+        raise ExportError(f"{placed} was exported, but has no TFLite variation: {error}") from None
+    return dataclasses.replace(exported, tflite=written)
+
+
 def _archive_of(export_dir):
     """The package of an export: beside it, named after it (`export/1` -> `export/1.tar.gz`)."""
     return f"{export_dir}.tar.gz"
-
-
-def save_verified(model, path, verify=None, *, warmup=True, version=None):
-    """Saves `model` to the empty directory `path`, then scans and verifies what was written.
-
-    `verify` and `warmup` as for `export_saved_model`; `version`: the version
-    number it is to be moved into place as, checked by `serving_checks.py`.
-    Returns:
-      the verification `Report`.
-    Raises:
-      ExportError: writing failed, or the SavedModel holds an unsafe op or fails verification.
-    """
-    with contextlib.ExitStack() as stack:
-        if verify is None:  # The fresh process starts now, to import while this one saves.
-            verify = stack.enter_context(FreshProcessVerifier()).verify
-        try:  # First: it refuses inputs and outputs the interface cannot serve.
-            module = reusable_module(model)
-        except (InputsError, OutputsError, HyperparametersError) as error:
-            raise ExportError(str(error)) from None
-        inputs, _ = synthetic_examples(4, seed=1)
-        expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
-        try:
-            save_reusable(module, path)
-            make_fingerprint_deterministic(path)
-            if warmup:  # Before the checks: the file is part of what is checked and verified.
-                write_requests(path, synthetic_examples(max(BATCH_SIZES), seed=1)[0])
-        except (OSError, tf.errors.OpError) as error:
-            reason = getattr(error, "strerror", None) or first_line(error, limit=None)
-            raise ExportError(f"writing the SavedModel to {path} failed: {reason}") from None
-        try:  # What TF Serving and Vertex AI require, before seconds of verification.
-            check_served(path, version=version)
-        except ServingCheckError as error:
-            raise ExportError(str(error)) from None
-        findings = scan_saved_model(path)
-        if findings:
-            finding = findings[0]
-            message = f"unsafe op in the SavedModel: {finding}"
-            if finding.op not in REASONS:  # Unlisted, it may be as harmless as a matmul.
-                message += "; if it only computes, add it to MODEL_OPS in exporter/op_allowlist.py"
-            raise ExportError(message)
-        try:
-            return verify(path, expected)
-        except VerificationError as error:
-            raise ExportError(f"the written SavedModel failed verification: {error}") from None

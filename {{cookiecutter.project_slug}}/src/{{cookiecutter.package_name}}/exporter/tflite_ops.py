@@ -15,10 +15,26 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
 
 
-def refused_ops(error):
-    """(Flex ops, custom ops): the ops a failed `TFLiteConverter.convert()` names, sorted."""
+def converter(export_dir, *, select_ops=False):
+    """TFLite's converter of the export's `serving_default`: builtin ops, and Flex ops if asked."""
+    tflite_converter = tf.lite.TFLiteConverter.from_saved_model(
+        str(export_dir), signature_keys=["serving_default"]
+    )
+    tflite_converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS, *([tf.lite.OpsSet.SELECT_TF_OPS] if select_ops else []),
+    ]
+    return tflite_converter
 
-    def listed(kind):  # "TF Select ops: StringLower, StringSplitV2" or "Custom ops: StringNGrams"
+
+def refused_ops(error):
+    """(Flex ops, custom ops): the ops a failed `TFLiteConverter.convert()` names, sorted.
+
+    The converter lists them in lines of their own: "TF Select ops: StringLower,
+    StringSplitV2" (TensorFlow's kernels would run them) and "Custom ops:
+    StringNGrams" (no kernel it has would).
+    """
+
+    def listed(kind):
         lines = re.findall(rf"^{kind}: (.+)$", str(error), flags=re.MULTILINE)
         return sorted({op.strip() for line in lines for op in line.split(",")})
 
@@ -40,11 +56,8 @@ def tflite_needs(export_dir):
 
     About a second for the example models: the converter runs at every export.
     """
-    converter = tf.lite.TFLiteConverter.from_saved_model(
-        str(export_dir), signature_keys=["serving_default"]
-    )
     try:
-        converter.convert()
+        converter(export_dir).convert()
     except Exception as error:  # TFLite's ConverterError has no public name.
         flex_ops, custom_ops = refused_ops(error)
         if custom_ops:
