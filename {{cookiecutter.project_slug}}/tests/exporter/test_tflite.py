@@ -1,22 +1,23 @@
 """The TFLite variation `export --tflite` writes beside the export: LiteRT computes it as the
-SavedModel does, the same bytes every time, or no file at all."""
+SavedModel does, the same bytes every time; or, for a model TFLite's builtins cannot run, a
+one-line refusal naming the ops, and no file.
+
+Which of these a model gets is read apart from the exporter, by converting it as
+the model doc's example does with TensorFlow ops enabled (`tflite_refusal.py`):
+your model is the test case, whatever ops it needs.
+"""
 
 import hashlib
 from pathlib import Path
-import subprocess
 
 from ai_edge_litert.interpreter import Interpreter
 import numpy as np
 import pytest
 import tensorflow as tf
 
-{% if cookiecutter.__inputs == "image" -%}
-from {{ cookiecutter.package_name }}.exporter import report
-{% endif -%}
+from {{ cookiecutter.package_name }}.exporter.errors import ExportError
 from {{ cookiecutter.package_name }}.exporter.export_lib import export_saved_model
-{% if cookiecutter.__inputs == "image" -%}
 from {{ cookiecutter.package_name }}.exporter.litert_check import RELATIVE_TOLERANCE
-{% endif -%}
 from {{ cookiecutter.package_name }}.exporter.tflite import (
     TFLiteError,
     convert,
@@ -26,22 +27,22 @@ from {{ cookiecutter.package_name }}.exporter.tflite import (
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE
 
-# Whether the example model converts with TFLite's builtin ops alone. Text models
-# do not: their tokenizer's string ops have no builtin kernel (tokenizer.py).
-BUILTINS_CONVERT = {{ "False" if cookiecutter.__inputs == "text" else "True" }}
+from tflite_refusal import convert_with_tensorflow_ops, graph_ops
 
 
 @pytest.fixture(scope="module")
-def tflite_export(checkpoint_dir, command_line, env, tmp_path_factory):
-    """(export directory, exit status, stdout, stderr) of `export --tflite`, run as a user does."""
-    export_dir = tmp_path_factory.mktemp("tflite") / "export" / "1"
-    result = subprocess.run(
-        command_line(
-            "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", export_dir, "--tflite"
-        ),
-        capture_output=True, text=True, env=env, timeout=600, check=False,
-    )
-    return export_dir, result.returncode, result.stdout, result.stderr
+def needs(export_dir):
+    """(Flex ops, ops no TFLite kernel runs) of the session's export, read apart from ours."""
+    _, flex_ops, custom_ops = convert_with_tensorflow_ops(export_dir)
+    return flex_ops, custom_ops
+
+
+def attempt(export_dir, target, **options):
+    """(`TFLiteFile`, None) of `write_tflite`, or (None, its one-line refusal)."""
+    try:
+        return write_tflite(export_dir, target, **options), None
+    except TFLiteError as error:
+        return None, str(error)
 
 
 def litert_outputs(flatbuffer, inputs):
@@ -49,109 +50,107 @@ def litert_outputs(flatbuffer, inputs):
     return runner(**{INPUT_SIGNATURE.name: inputs})
 
 
-{% if cookiecutter.__inputs == "image" -%}
-def saved_model_outputs(export_dir, inputs):
-    signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
-    return {
-        key: value.numpy()
-        for key, value in signature(**{INPUT_SIGNATURE.name: tf.constant(inputs)}).items()
-    }
-
-
-def test_export_tflite_writes_a_file_litert_computes_as_the_saved_model(tflite_export, inputs):
-    export_dir, status, stdout, stderr = tflite_export
-    assert status == 0, stderr[-3000:]
-    path = Path(tflite_path(export_dir))
-    flatbuffer = path.read_bytes()
+def test_builtins_write_a_file_litert_computes_as_the_saved_model(
+    export_dir, needs, inputs, tmp_path
+):
+    target = tmp_path / "1.tflite"
+    written, refusal = attempt(export_dir, target)
+    flex_ops, custom_ops = needs
+    if flex_ops or custom_ops:
+        # Refused in one line that names what the builtins cannot run, and nothing written.
+        assert written is None, f"builtins converted a model that needs {flex_ops + custom_ops}"
+        assert "\n" not in refusal and any(op in refusal for op in flex_ops + custom_ops), refusal
+        assert list(tmp_path.iterdir()) == []
+        return
+    assert refusal is None, refusal
+    flatbuffer = target.read_bytes()
     digest = hashlib.sha256(flatbuffer).hexdigest()
-    assert Path(f"{path}.sha256").read_text() == f"{digest}  1.tflite\n"
-    field = report.read(stdout)["tflite"]
-    assert field.startswith(f"{path} ({len(flatbuffer):,} bytes, sha256 {digest}); LiteRT ")
+    assert Path(f"{target}.sha256").read_text() == f"{digest}  1.tflite\n"
+    assert written.field().startswith(f"{target} ({len(flatbuffer):,} bytes, sha256 {digest}); ")
+    assert written.max_difference <= written.bound
     # Other inputs, and another batch size, than the export checked with.
-    outputs, expected = litert_outputs(flatbuffer, inputs), saved_model_outputs(export_dir, inputs)
+    signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
+    expected = signature(**{INPUT_SIGNATURE.name: tf.constant(inputs)})
+    outputs = litert_outputs(flatbuffer, inputs)
     assert sorted(outputs) == sorted(expected)
     for name, value in expected.items():
-        bound = RELATIVE_TOLERANCE * np.abs(value).max()
-        difference = np.abs(outputs[name] - value).max()
+        bound = RELATIVE_TOLERANCE * np.abs(value.numpy()).max()
+        difference = np.abs(outputs[name] - value.numpy()).max()
         assert difference <= bound, f"{name}: LiteRT {difference:.3g} away (bound {bound:.3g})"
-{%- else -%}
-def test_text_model_has_no_builtin_tflite_variation_and_says_why_in_one_line(tflite_export):
-    export_dir, status, stdout, stderr = tflite_export
-    assert status == 1, stdout
-    line = stderr.strip().splitlines()[-1]
-    assert line.startswith(f"ERROR: {export_dir} was exported, but has no TFLite variation: "
-                           "TFLite's builtin ops cannot run "), line
-    assert "StringLower" in line and "--tflite_select_ops" in line and "Flex delegate" in line
-    assert not tf.io.gfile.glob(f"{tflite_path(export_dir)}*")
 
 
-def test_select_ops_write_a_file_that_says_it_needs_the_flex_delegate(tflite_export, tmp_path):
-    export_dir, status, _, _ = tflite_export
-    written = write_tflite(export_dir, tmp_path / "1.tflite", select_ops=True)
-    assert "StringLower" in written.flex_ops
-    assert "not run: its Flex ops (" in written.field() and "Flex delegate" in written.field()
+def test_select_ops_add_only_the_ops_builtins_cannot_run(export_dir, needs, inputs, tmp_path):
+    written, refusal = attempt(export_dir, tmp_path / "1.tflite", select_ops=True)
+    flex_ops, custom_ops = needs
+    if custom_ops:  # No kernel TFLite has runs them, TensorFlow's included.
+        assert refusal.startswith(f"no TFLite kernel runs {', '.join(custom_ops)}, "), refusal
+        assert set(custom_ops) <= graph_ops(export_dir)
+        return
+    assert refusal is None, refusal
+    assert list(written.flex_ops) == flex_ops
     flatbuffer = (tmp_path / "1.tflite").read_bytes()
-    assert written.sha256 == hashlib.sha256(flatbuffer).hexdigest()
-    # A second conversion gives the same bytes; pip's LiteRT cannot run them.
+    # A second conversion gives the same bytes, Flex ops and all (flex_ops.py).
     assert convert(export_dir, select_ops=True) == (flatbuffer, written.flex_ops)
-    with pytest.raises(RuntimeError, match="Flex delegate"):
-        litert_outputs(flatbuffer, np.array([b"a text"]))
-{%- endif %}
+    if flex_ops:
+        assert "not run: its Flex ops (" in written.field() and "Flex delegate" in written.field()
+        with pytest.raises(RuntimeError, match="Flex delegate"):  # pip's LiteRT has none.
+            litert_outputs(flatbuffer, inputs)
 
 
-
-def test_rebuilds_convert_to_the_same_bytes(racing_exports, tflite_export):
-    # Three exports of the session's checkpoint, each by a process of its own (Keras
+def test_rebuilds_convert_to_the_same_bytes(racing_exports):
+    # Two exports of the session's checkpoint, each by a process of its own (Keras
     # names a model's layers per process, and the converter keeps the names).
+    def outcome(path):
+        try:
+            return convert(path, select_ops=True)
+        except TFLiteError as error:  # A model no TFLite kernel runs: the same refusal.
+            return str(error)
+
     rebuilds = [racing_exports["root"] / "serving" / name for name in ("1", "2")]
-    converted = [convert(path, select_ops=not BUILTINS_CONVERT) for path in rebuilds]
-    assert converted[0] == converted[1]
-    if BUILTINS_CONVERT:
-        assert converted[0] == (Path(tflite_path(tflite_export[0])).read_bytes(), ())
+    assert outcome(rebuilds[0]) == outcome(rebuilds[1])
 
 
-def string_model(directory):
-    """A SavedModel whose `serving_default` lowercases its input: no TFLite builtin does."""
-    module = tf.Module()
+def test_a_refused_conversion_keeps_the_previous_file(tmp_path):
+    module = tf.Module()  # Lowercases its input: no TFLite builtin does.
     module.lower = tf.function(
         lambda texts: {"lower": tf.strings.lower(texts)},
         input_signature=[tf.TensorSpec([None], tf.string, name="texts")],
     )
-    tf.saved_model.save(module, str(directory), signatures={"serving_default": module.lower})
-    return directory
-
-
-def test_a_refused_conversion_writes_nothing_and_keeps_the_previous_file(tmp_path):
-    model = string_model(tmp_path / "model")
+    signatures = {"serving_default": module.lower}
+    tf.saved_model.save(module, str(tmp_path / "model"), signatures=signatures)
     target = tmp_path / "out" / "model.tflite"
     target.parent.mkdir()
     target.write_bytes(b"the previous variation")
-    with pytest.raises(TFLiteError) as refused:
-        write_tflite(model, target, overwrite=True)
-    assert str(refused.value).startswith("TFLite's builtin ops cannot run StringLower; ")
-    assert "\n" not in str(refused.value)
+    _, refusal = attempt(tmp_path / "model", target, overwrite=True)
+    assert refusal.startswith("TFLite's builtin ops cannot run StringLower; --tflite_select_ops ")
+    assert "Flex delegate" in refusal and "\n" not in refusal
     assert target.read_bytes() == b"the previous variation"
     assert sorted(path.name for path in target.parent.iterdir()) == ["model.tflite"]
 
 
-def test_an_existing_file_is_kept_without_overwrite(tflite_export, tmp_path):
+def test_an_existing_file_is_kept_without_overwrite(export_dir, tmp_path):
     target = tmp_path / "1.tflite"
     target.write_bytes(b"the previous variation")
-    with pytest.raises(TFLiteError, match="exists; pass --overwrite to replace it"):
-        write_tflite(tflite_export[0], target, select_ops=not BUILTINS_CONVERT)
+    _, refusal = attempt(export_dir, target, select_ops=True)
+    assert refusal == f"{target} exists; pass --overwrite to replace it"
     assert target.read_bytes() == b"the previous variation"
 
 
-def test_export_to_an_object_store_writes_its_variation_there(checkpoint_dir):
+def test_export_to_an_object_store_writes_its_variation_there(checkpoint_dir, needs):
     url = "ram://tflite_bucket/models/1"
-    exported = export_saved_model(
-        str(checkpoint_dir), url, tflite=True, tflite_select_ops=not BUILTINS_CONVERT,
-        verify=verify_saved_model,
-    )
+    try:
+        exported = export_saved_model(
+            str(checkpoint_dir), url, tflite_select_ops=True, verify=verify_saved_model
+        )
+    except ExportError as error:  # Only a model no TFLite kernel runs.
+        assert needs[1] and str(error).startswith(f"{url} was exported, but has no TFLite ")
+        assert tf.io.gfile.exists(f"{url}/saved_model.pb")
+        return
     assert exported.tflite.path == tflite_path(url)
+    assert dict(exported.fields())["tflite"] == exported.tflite.field()
     with tf.io.gfile.GFile(exported.tflite.path, "rb") as file:
         flatbuffer = file.read()
     with tf.io.gfile.GFile(f"{exported.tflite.path}.sha256") as file:
         assert file.read() == f"{hashlib.sha256(flatbuffer).hexdigest()}  1.tflite\n"
-    assert flatbuffer == convert(url, select_ops=not BUILTINS_CONVERT)[0]
+    assert flatbuffer == convert(url, select_ops=True)[0]
     assert not tf.io.gfile.glob("ram://tflite_bucket/models/.*")  # No partial file left.

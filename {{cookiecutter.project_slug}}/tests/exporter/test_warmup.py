@@ -9,9 +9,8 @@ import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
 from {{ cookiecutter.package_name }}.data import synthetic_examples
-from {{ cookiecutter.package_name }}.exporter import export_lib, report
+from {{ cookiecutter.package_name }}.exporter import report
 from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
-from {{ cookiecutter.package_name }}.exporter.export_lib import export_saved_model
 from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
 from {{ cookiecutter.package_name }}.exporter.outputs import (
     differing_outputs,
@@ -134,18 +133,3 @@ def test_request_for_a_wrong_input_name_is_refused_by_the_fresh_process(stand_in
     with pytest.raises(VerificationError, match=r"^warmup request 1 \(serving_default, "
                        r"not_an_input: .*\) in .* does not run: [^\n]+$"):
         verify_in_fresh_process(path, stand_in_export[1])
-
-
-def test_nowarmup_leaves_the_file_out(stand_in_checkpoint, tmp_path, monkeypatch, run_command):
-    monkeypatch.setattr(export_lib, "build_model", StandIn)
-    target = tmp_path / "export"
-    status, printed = run_command(
-        "export", "--checkpoint_dir", stand_in_checkpoint, "--export_dir", target, "--nowarmup"
-    )
-    assert status == 0, printed
-    assert (target / "saved_model.pb").is_file() and not (target / "assets.extra").exists()
-    assert "warmup" not in report.read(printed)
-    # On by default: the same export writes them.
-    exported = export_saved_model(stand_in_checkpoint, tmp_path / "warm", verify=verify_saved_model)
-    assert exported.report.warmup_batches == BATCH_SIZES
-    assert len(read_requests(tmp_path / "warm")) == len(BATCH_SIZES)

@@ -1,10 +1,7 @@
 """Round trip through servers and devices: `serving_default`, `saved_model_cli`, TFLite."""
 
-import contextlib
-import io
 import json
 from pathlib import Path
-import re
 import subprocess
 import sys
 
@@ -13,7 +10,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from tensorflow.core.framework import types_pb2
-from tensorflow.core.protobuf import saved_model_pb2
 
 from {{ cookiecutter.package_name }}.exporter.outputs import (
     differing_outputs,
@@ -22,7 +18,7 @@ from {{ cookiecutter.package_name }}.exporter.outputs import (
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 
-from tflite_refusal import NO_TFLITE, refused_ops
+from tflite_refusal import NO_TFLITE, convert_with_tensorflow_ops, graph_ops
 
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
 MODEL_DOC = next((Path(__file__).resolve().parents[2] / "assets" / "docs").rglob("models/*/*.md"))
@@ -124,38 +120,8 @@ def tflite_converter(export_dir):
 
 @pytest.fixture(scope="module")
 def tflite(export_dir):
-    """(flatbuffer, the TensorFlow ops it runs as Flex ops, the ops no TFLite kernel runs).
-
-    Converted with TFLite's builtin kernels and, for the ops they cannot run,
-    TensorFlow's own (SELECT_TF_OPS): a model that needs none gets the same
-    flatbuffer as from the builtins alone. A model with an op that neither
-    runs gets no flatbuffer (`tflite_refusal.py`).
-    """
-    converter = tflite_converter(export_dir)
-    converter.target_spec.supported_ops = [
-        tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,
-    ]
-    try:
-        flatbuffer = converter.convert()
-    except Exception as error:  # TFLite's ConverterError has no public name.
-        _, custom_ops = refused_ops(error)
-        if not custom_ops:
-            raise
-        return None, [], custom_ops
-    analysis = io.StringIO()
-    with contextlib.redirect_stdout(analysis):  # One line per op: "Op#0 FlexStringLower(...".
-        tf.lite.experimental.Analyzer.analyze(model_content=flatbuffer)
-    return flatbuffer, sorted(set(re.findall(r"Flex(\w+)", analysis.getvalue()))), []
-
-
-def graph_ops(export_dir):
-    """The types of every op in the SavedModel's graph and functions."""
-    saved_model = saved_model_pb2.SavedModel.FromString(
-        (export_dir / "saved_model.pb").read_bytes()
-    )
-    graph = saved_model.meta_graphs[0].graph_def
-    nodes = [*graph.node, *(node for f in graph.library.function for node in f.node_def)]
-    return {node.op for node in nodes}
+    """(flatbuffer, Flex ops, ops no TFLite kernel runs) of the export (`tflite_refusal.py`)."""
+    return convert_with_tensorflow_ops(export_dir)
 
 
 def test_tflite_conversion_matches_source_model(export_dir, tflite, source_model, inputs):
