@@ -38,8 +38,8 @@ COMMANDS = {
 EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
     for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
-                 "checkpoint_contents", "cli", "destination", "doc_facts", "errors",
-                 "expectations", "export_lib", "filesystems", "fingerprint", "flex_ops",
+                 "checkpoint_contents", "cli", "compute_dtype", "destination", "doc_facts",
+                 "errors", "expectations", "export_lib", "filesystems", "fingerprint", "flex_ops",
                  "fresh_process", "gradients", "kaggle_metadata", "keras_weights", "litert_check",
                  "manifest", "model_checks", "model_facts", "op_allowlist", "outputs", "pack",
                  "publish_lib", "report", "restore", "reusable", "serving_checks", "staging",
@@ -49,9 +49,9 @@ EXPORTER = {
 EXPORTER_TESTS = {
     "tests/exporter/conftest.py",
     *(f"tests/exporter/test_{name}.py"
-      for name in ("bench", "commands", "doc_facts", "export", "filesystems", "pack", "placement",
-                   "publish", "restore", "reusable", "scan", "serving_checks", "staging",
-                   "tflite", "verify", "warmup")),
+      for name in ("bench", "commands", "compute_dtype", "doc_facts", "export", "filesystems",
+                   "pack", "placement", "publish", "restore", "reusable", "scan", "serving_checks",
+                   "staging", "tflite", "verify", "warmup")),
 }
 SHARED = {
     ".gitignore",

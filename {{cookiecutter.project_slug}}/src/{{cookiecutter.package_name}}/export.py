@@ -2,6 +2,7 @@
 
     python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
         [--versioned] [--pack] [--nowarmup] [--tflite [--tflite_select_ops]]
+        [--compute_dtype=float32]
     python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
 `export_saved_model` (`exporter/export_lib.py`) restores the trained weights
@@ -17,6 +18,9 @@ inputs at batch 1 and 8, which the verifier replays; `--nowarmup` leaves them ou
 
 `--tflite` also writes the TFLite variation beside the export (`export/1.tflite`),
 converted with builtin ops only and checked with LiteRT (`exporter/tflite.py`).
+A model trained in mixed precision computes in 16 bits, which TFLite's builtins
+cannot run: `--compute_dtype=float32` rebuilds it to compute in float32 and
+restores the same weights (`exporter/compute_dtype.py`).
 
 `--export_dir` and the checkpoint may be local paths or URLs of TensorFlow's
 filesystems (`filesystems.py`): `gs://bucket/models/x`, `ram://x`, `s3://...`
@@ -46,6 +50,7 @@ def main(argv):
             overwrite=args.overwrite, versioned=args.versioned, pack=args.pack,
             warmup=args.warmup,
             tflite=args.tflite, tflite_select_ops=args.tflite_select_ops,
+            compute_dtype=args.compute_dtype,
         )
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
@@ -92,6 +97,11 @@ if __name__ == "__main__":
         "tflite_select_ops", False,
         "--tflite, accepting Select TF ops where builtins refuse: the .tflite then needs a "
         "runtime with the Flex delegate, which pip's ai-edge-litert lacks.",
+    )
+    flags.DEFINE_enum(
+        "compute_dtype", None, ["float32"],
+        "Rebuild a mixed-precision model (mixed_float16, mixed_bfloat16) to compute in this "
+        "dtype, then restore its float32 weights: what TFLite's builtins and CPU servers run.",
     )
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
     flags.mark_flags_as_required(["export_dir"])

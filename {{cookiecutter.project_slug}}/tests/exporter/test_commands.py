@@ -24,7 +24,7 @@ COMMANDS = {
     ],
     "export": [
         "checkpoint_dir", "weights", "export_dir", "overwrite", "versioned", "pack", "write_doc",
-        "warmup", "tflite", "tflite_select_ops",
+        "warmup", "tflite", "tflite_select_ops", "compute_dtype",
     ],
     "exporter.verify": ["saved_model_dir", "expectations"],
     "scan": [],
@@ -51,7 +51,7 @@ def test_export_flags_change_what_is_written(
     target = tmp_path / "export"
     status, printed = run_command(
         "export", "--checkpoint_dir", stand_in_checkpoint, "--export_dir", target, "--nowarmup",
-        "--tflite_select_ops",
+        "--tflite_select_ops", "--nowrite_doc",  # The doc states your model's facts.
     )
     assert status == 0, printed
     assert (target / "saved_model.pb").is_file() and not (target / "assets.extra").exists()

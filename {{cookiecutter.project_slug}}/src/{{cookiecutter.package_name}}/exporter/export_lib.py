@@ -12,6 +12,11 @@ import dataclasses
 
 import tensorflow as tf
 
+from {{ cookiecutter.package_name }}.exporter.compute_dtype import (
+    ComputeDtypeError,
+    build_computing_in,
+    half_precision_layers,
+)
 from {{ cookiecutter.package_name }}.exporter.destination import NOT_PLACED, destination
 from {{ cookiecutter.package_name }}.exporter.errors import ExportError
 from {{ cookiecutter.package_name }}.exporter.expectations import Report
@@ -70,7 +75,7 @@ class Exported:
 
 def export_saved_model(
     source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None, warmup=True,
-    tflite=False, tflite_select_ops=False,
+    tflite=False, tflite_select_ops=False, compute_dtype=None,
 ):
     """Restores `source` into `build_model()`, saves, scans, verifies, moves into place and packs.
 
@@ -88,6 +93,8 @@ def export_saved_model(
       tflite: also write `<export's directory>.tflite` and its `.sha256`, with
         builtin ops only, checked with LiteRT (`tflite.py`).
       tflite_select_ops: as `tflite`, and accept Select TF ops where builtins refuse.
+      compute_dtype: "float32" rebuilds a mixed-precision model to compute in float32
+        before the weights are restored (`compute_dtype.py`); None exports it as built.
 
     Returns:
       what was `Exported`.
@@ -109,7 +116,7 @@ def export_saved_model(
         except OSError as error:
             raise ExportError(f"cannot write in {place.parent}: {error.strerror}") from None
         _refuse_taken(place, pack)
-        exported = _export_into_place(source, place, verify, warmup)
+        exported = _export_into_place(source, place, verify, warmup, compute_dtype)
         exported = _packed(exported, overwrite) if pack else exported
         if tflite or tflite_select_ops:
             exported = _with_tflite(exported, overwrite, select_ops=tflite_select_ops)
@@ -126,13 +133,16 @@ def _refuse_taken(place, pack):
         raise ExportError(f"{_archive_of(place.export_dir)} exists; pass --overwrite to replace it")
 
 
-def _export_into_place(source, place, verify, warmup=True):
+def _export_into_place(source, place, verify, warmup=True, compute_dtype=None):
     """Restores `source` into `build_model()`, saves and verifies it staged, moves it into place."""
     try:
         source = find_source(source)  # Before the model is built: seconds for a large one.
     except RestoreError as error:
         raise ExportError(str(error)) from None
-    model = build_model()
+    try:
+        model = build_computing_in(build_model, compute_dtype)
+    except ComputeDtypeError as error:
+        raise ExportError(str(error)) from None
     try:
         restored = restore(model, source)
         with place.staged() as staged:
@@ -170,7 +180,12 @@ def _with_tflite(exported, overwrite, *, select_ops):
             placed, tflite_path(placed), select_ops=select_ops, overwrite=overwrite
         )
     except TFLiteError as error:
-        raise ExportError(f"{placed} was exported, but has no TFLite variation: {error}") from None
+        hint = ""
+        if half_precision_layers(exported.model):  # TFLite's builtins lack 16-bit kernels.
+            hint = "; its layers compute in 16 bits: --compute_dtype=float32 exports it in float32"
+        raise ExportError(
+            f"{placed} was exported, but has no TFLite variation: {error}{hint}"
+        ) from None
     return dataclasses.replace(exported, tflite=written)
 
 
