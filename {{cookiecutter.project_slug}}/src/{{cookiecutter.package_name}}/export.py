@@ -2,6 +2,7 @@
 
     python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
         [--versioned] [--pack] [--nowarmup] [--tflite [--tflite_select_ops]]
+        [--sign_key KEY.pem]
     python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
 `export_saved_model` (`exporter/export_lib.py`) restores the trained weights
@@ -17,6 +18,11 @@ inputs at batch 1 and 8, which the verifier replays; `--nowarmup` leaves them ou
 
 `--tflite` also writes the TFLite variation beside the export (`export/1.tflite`),
 converted with builtin ops only and checked with LiteRT (`exporter/tflite.py`).
+
+`--sign_key KEY.pem` signs the export once every check passed, with OpenSSF
+model signing, and writes its signature beside it (`export/1.sig`,
+`exporter/signing.py`); consumers verify with `model_signing verify key` or
+`python -m {{ cookiecutter.package_name }}.scan --public_key KEY.pub export/1`.
 
 `--export_dir` and the checkpoint may be local paths or URLs of TensorFlow's
 filesystems (`filesystems.py`): `gs://bucket/models/x`, `ram://x`, `s3://...`
@@ -46,6 +52,7 @@ def main(argv):
             overwrite=args.overwrite, versioned=args.versioned, pack=args.pack,
             warmup=args.warmup,
             tflite=args.tflite, tflite_select_ops=args.tflite_select_ops,
+            sign_key=args.sign_key,
         )
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
@@ -92,6 +99,11 @@ if __name__ == "__main__":
         "tflite_select_ops", False,
         "--tflite, accepting Select TF ops where builtins refuse: the .tflite then needs a "
         "runtime with the Flex delegate, which pip's ai-edge-litert lacks.",
+    )
+    flags.DEFINE_string(
+        "sign_key", None,
+        "Sign the verified export with this PEM elliptic-curve private key (model-signing) "
+        "and write <export>.sig beside it; KEY.pub verifies it.",
     )
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
     flags.mark_flags_as_required(["export_dir"])

@@ -2,8 +2,8 @@
 
 Restore strictly (`restore.py`), save through `ReusableModule` without any
 optimizer state, make the one random field deterministic, scan for unsafe ops,
-verify in a fresh Python process, and only then move into place and pack
-(`pack.py`). Where the export goes is a `Destination` (`destination.py`),
+verify in a fresh Python process, and only then move into place, pack
+(`pack.py`) and sign (`signing.py`). Where the export goes is a `Destination` (`destination.py`),
 chosen once: a local disk or an object store.
 """
 
@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.exporter.errors import ExportError
 from {{ cookiecutter.package_name }}.exporter.expectations import Report
 from {{ cookiecutter.package_name }}.exporter.filesystems import (
     UnknownSchemeError,
+    is_local,
     location,
 )
 from {{ cookiecutter.package_name }}.exporter.pack import PackError, pack_saved_model
@@ -28,6 +29,12 @@ from {{ cookiecutter.package_name }}.exporter.restore import (
     restore,
 )
 from {{ cookiecutter.package_name }}.exporter.reusable import activity_regularized
+from {{ cookiecutter.package_name }}.exporter.signing import (
+    SigningError,
+    key_signer,
+    sign_export,
+    signature_path,
+)
 from {{ cookiecutter.package_name }}.exporter.tflite import (
     TFLiteError,
     tflite_path,
@@ -48,6 +55,7 @@ class Exported:
     activity_regularized: tuple = ()  # Layers whose activity regularizer was left out.
     model: object = dataclasses.field(default=None, compare=False)  # What was exported.
     tflite: object = None  # The `tflite.TFLiteFile` written beside the export, if any.
+    signature: str = ""  # The signature written beside the export, if any.
 
     def fields(self):
         """The report's fields, in the order the command prints them."""
@@ -62,6 +70,8 @@ class Exported:
             fields.append(("package", f"{self.archive} (sha256 {self.sha256})"))
         if self.tflite:
             fields.append(("tflite", self.tflite.field()))
+        if self.signature:
+            fields.append(("signature", f"{self.signature} (every file, model-signing, ECDSA key)"))
         return fields
 
     def __str__(self):
@@ -70,7 +80,7 @@ class Exported:
 
 def export_saved_model(
     source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None, warmup=True,
-    tflite=False, tflite_select_ops=False,
+    tflite=False, tflite_select_ops=False, sign_key=None,
 ):
     """Restores `source` into `build_model()`, saves, scans, verifies, moves into place and packs.
 
@@ -88,6 +98,8 @@ def export_saved_model(
       tflite: also write `<export's directory>.tflite` and its `.sha256`, with
         builtin ops only, checked with LiteRT (`tflite.py`).
       tflite_select_ops: as `tflite`, and accept Select TF ops where builtins refuse.
+      sign_key: a PEM elliptic-curve private key: sign the verified export and write
+        `<export's directory>.sig` beside it (`signing.py`).
 
     Returns:
       what was `Exported`.
@@ -103,27 +115,57 @@ def export_saved_model(
     for path in (export_dir, place.parent):
         if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
             raise ExportError(f"{path} is a file; --export_dir must name a directory")
+    signer = _signer(sign_key, export_dir) if sign_key else None  # Refused before any work.
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(place.prepared())
         except OSError as error:
             raise ExportError(f"cannot write in {place.parent}: {error.strerror}") from None
-        _refuse_taken(place, pack)
+        _refuse_taken(place, pack, signer)
         exported = _export_into_place(source, place, verify, warmup)
         exported = _packed(exported, overwrite) if pack else exported
         if tflite or tflite_select_ops:
             exported = _with_tflite(exported, overwrite, select_ops=tflite_select_ops)
+        if signer:
+            return _signed(exported, signer)
+        if overwrite and is_local(export_dir):  # The replaced export's: it would refuse this one.
+            signature_path(exported.report.path).unlink(missing_ok=True)
         return exported
 
 
-def _refuse_taken(place, pack):
+def _refuse_taken(place, pack, signer):
     """Refuses a taken target or package before seconds of work (moving into place checks again)."""
     if place.versioned or place.overwrite:
         return
     if place.is_taken(place.export_dir):
         raise ExportError(f"{place.export_dir} is not empty; pass --overwrite to replace it")
-    if pack and place.is_taken(_archive_of(place.export_dir)):
-        raise ExportError(f"{_archive_of(place.export_dir)} exists; pass --overwrite to replace it")
+    beside = [_archive_of(place.export_dir)] if pack else []
+    beside += [signature_path(place.export_dir)] if signer else []
+    for path in beside:
+        if place.is_taken(path):
+            raise ExportError(f"{path} exists; pass --overwrite to replace it")
+
+
+def _signer(sign_key, export_dir):
+    """The signer of `sign_key`, or the one-line refusal, before seconds of work."""
+    if not is_local(export_dir):
+        raise ExportError(
+            f"--sign_key signs local files: export to this machine, sign, then copy {export_dir}"
+        )
+    try:
+        return key_signer(sign_key)
+    except SigningError as error:
+        raise ExportError(str(error)) from None
+
+
+def _signed(exported, signer):
+    """`exported` with its signature, written beside it after every check passed."""
+    placed = exported.report.path
+    try:
+        written = sign_export(placed, signer)
+    except SigningError as error:
+        raise ExportError(f"{placed} was exported, but not signed: {error}") from None
+    return dataclasses.replace(exported, signature=str(written))
 
 
 def _export_into_place(source, place, verify, warmup=True):
