@@ -19,6 +19,7 @@ of this project:
     model_signing verify key export/1 --signature export/1.sig --public_key KEY.pub
 """
 
+import ast
 import importlib
 import os
 from pathlib import Path
@@ -122,16 +123,34 @@ def _reason(error, export_dir, signature, public_key):
         return f"{public_key} is not a PEM public key: {first_line(error)}"
     if message.startswith("Key mismatch"):
         return f"{signature} was not signed with the key of {public_key}: wrong public key"
-    changed = re.findall(r"Hash mismatch for '([^']+)'", message)
-    missing = re.search(r"Missing files in model '[^']*': ([^\"',]+)", message)
-    extra = re.search(r"Extra files found in model '[^']*': ([^\"',]+)", message)
+    differences = _differences(message)
+    changed = [re.match(r"Hash mismatch for '(.+?)': ", line) for line in differences]
+    changed = [match[1] for match in changed if match]
+    missing = _first_file(differences, "Missing files in model ")
+    extra = _first_file(differences, "Extra files found in model ")
     if len(changed) > 1 or (changed and (missing or extra)):
         return (f"{changed[0]} and other files differ from what {signature.name} signed: "
                 "a signature of another export, or tampered")
     if changed:
         return f"{changed[0]} differs from what {signature.name} signed: tampered"
     if missing:
-        return f"{missing[1]} is missing from {export_dir} ({signature.name} signed it)"
+        return f"{missing} is missing from {export_dir} ({signature.name} signed it)"
     if extra:
-        return f"{extra[1]} in {export_dir} is not signed by {signature.name}: extra file"
+        return f"{extra} in {export_dir} is not signed by {signature.name}: extra file"
     return f"{signature} does not verify {export_dir}: {first_line(error)}"
+
+
+def _differences(message):
+    """The lines of model-signing 1.1's "Signature mismatch: [...]" (a Python list), or none."""
+    try:
+        return ast.literal_eval(message.partition("Signature mismatch: ")[2] or "[]")
+    except (ValueError, SyntaxError):
+        return []
+
+
+def _first_file(differences, prefix):
+    """The first file a "<prefix>'<model>': a, b" line names, or None."""
+    for line in differences:
+        if line.startswith(prefix):
+            return line.partition("': ")[2].split(", ")[0]
+    return None
