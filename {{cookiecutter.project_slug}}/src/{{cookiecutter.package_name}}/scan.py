@@ -1,7 +1,8 @@
 """Inspect a SavedModel's graph, without executing it, for ops a model has no business running.
 
     python -m {{ cookiecutter.package_name }}.scan PATH [PATH ...]
-    python -m {{ cookiecutter.package_name }}.scan --public_key KEY.pub [--signature SIG] PATH
+    python -m {{ cookiecutter.package_name }}.scan --public_key KEY.pub
+        [--signature SIG] PATH
 
 PATH is a SavedModel directory: a local path or a URL TensorFlow reads (`gs://...`).
 
@@ -61,7 +62,10 @@ def main(argv):
 def _verified(path, public_key, signature):
     """Whether the signature vouches for every file of `path`; prints the verdict."""
     # Only here: a scan without --public_key needs no model-signing installed.
-    from {{ cookiecutter.package_name }}.exporter.signing import SigningError, verify_export
+    from {{ cookiecutter.package_name }}.exporter.signing import (
+        SigningError,
+        verify_export,
+    )
 
     try:
         print(verify_export(path, public_key, signature))

@@ -13,7 +13,10 @@ import sys
 import pytest
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.exporter.export_lib import ExportError, export_saved_model
+from {{ cookiecutter.package_name }}.exporter.export_lib import (
+    ExportError,
+    export_saved_model,
+)
 from {{ cookiecutter.package_name }}.exporter.pack import (
     PackError,
     archive_members,

@@ -45,7 +45,7 @@ def _model_signing(module):
         return importlib.import_module(f"model_signing.{module}")
     except ImportError:
         raise SigningError(
-            "signing needs model-signing: pip install '{{ cookiecutter.project_slug }}[sign]'"
+            "signing needs model-signing: pip install -e '.[sign]' (in this project)"
         ) from None
 
 
