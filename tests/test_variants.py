@@ -37,13 +37,14 @@ COMMANDS = {
 }
 EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
-    for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
+    for name in ("__init__", "baseline", "bench_report", "benchmark", "beside", "checkpoint",
                  "checkpoint_contents", "cli", "compute_dtype", "destination", "doc_facts",
                  "errors", "expectations", "export_lib", "filesystems", "fingerprint", "flex_ops",
-                 "fresh_process", "gradients", "kaggle_metadata", "keras_weights", "litert_check",
-                 "manifest", "model_checks", "model_facts", "op_allowlist", "outputs", "pack",
-                 "publish_lib", "report", "restore", "reusable", "serving_checks", "staging",
-                 "tflite", "tflite_ops", "timing", "traces", "train_lib", "upload",
+                 "fresh_process", "gradients", "kaggle_metadata", "kaggle_signing", "keras_weights",
+                 "litert_check", "manifest", "model_checks", "model_facts", "op_allowlist", "outputs",
+                 "pack",
+                 "publish_lib", "report", "restore", "reusable", "serving_checks", "signing",
+                 "staging", "tflite", "tflite_ops", "timing", "traces", "train_lib", "upload",
                  "variable_names", "verified_save", "verify", "warmup")
 }
 EXPORTER_TESTS = {
@@ -51,7 +52,7 @@ EXPORTER_TESTS = {
     *(f"tests/exporter/test_{name}.py"
       for name in ("bench", "commands", "compute_dtype", "doc_facts", "export", "filesystems",
                    "pack", "placement", "publish", "restore", "reusable", "scan", "serving_checks",
-                   "staging", "tflite", "verify", "warmup")),
+                   "signing", "staging", "tflite", "verify", "warmup")),
 }
 SHARED = {
     ".gitignore",

@@ -72,11 +72,43 @@ def checkpoint_dir(shared_dir):
 
 
 @pytest.fixture(scope="session")
-def racing_exports(checkpoint_dir, shared_dir):
-    """Two `export --versioned --pack` runs of the session's checkpoint started at once.
+def signing_keys(shared_dir):
+    """{"publisher": (KEY.pem, KEY.pub), "other": ...}: the elliptic-curve key pairs of the tests.
+
+    The publisher's signs the session's export; the other's is the wrong key.
+    """
+    path = shared_dir / "keys"
+
+    def generate():
+        path.mkdir()
+        return {name: write_key_pair(path / name) for name in ("publisher", "other")}
+
+    return {name: tuple(map(Path, pair)) for name, pair in shared_run.once(path, generate).items()}
+
+
+def write_key_pair(stem):
+    """Writes `stem`.pem and `stem`.pub as `openssl ecparam -name prime256v1 -genkey` would."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private, public = stem.with_suffix(".pem"), stem.with_suffix(".pub")
+    private.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ))
+    public.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo,
+    ))
+    return str(private), str(public)
+
+
+@pytest.fixture(scope="session")
+def racing_exports(checkpoint_dir, shared_dir, signing_keys):
+    """Two `export --versioned --pack --sign_key` runs of the session's checkpoint started at once.
 
     Both into one directory, `serving/`, under the umask 027 of a careful server:
-    each must take its own version, byte for byte the same as the other's.
+    each must take its own version, byte for byte the same as the other's, signed.
     [(exit status, stdout, stderr), ...]; the directory is `root / "serving"`.
     One session export shared by every round-trip test. (Exports racing for one
     plain directory take the same lock: tests/exporter/test_staging.py races them in threads.)
@@ -87,7 +119,8 @@ def racing_exports(checkpoint_dir, shared_dir):
         processes = [
             commands.start_in_subprocess(
                 "export", "--checkpoint_dir", checkpoint_dir, "--export_dir", root / "serving",
-                "--versioned", "--pack", "--nowrite_doc", umask=0o027,
+                "--versioned", "--pack", "--nowrite_doc",
+                "--sign_key", signing_keys["publisher"][0], umask=0o027,
             )
             for _ in range(2)
         ]

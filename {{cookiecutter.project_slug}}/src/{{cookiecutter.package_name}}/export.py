@@ -2,7 +2,7 @@
 
     python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
         [--versioned] [--pack] [--nowarmup] [--tflite [--tflite_select_ops]]
-        [--compute_dtype=float32]
+        [--compute_dtype=float32] [--sign_key KEY.pem]
     python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
 `export_saved_model` (`exporter/export_lib.py`) restores the trained weights
@@ -21,6 +21,11 @@ converted with builtin ops only and checked with LiteRT (`exporter/tflite.py`).
 A model trained in mixed precision computes in 16 bits, which TFLite's builtins
 cannot run: `--compute_dtype=float32` rebuilds it to compute in float32 and
 restores the same weights (`exporter/compute_dtype.py`).
+
+`--sign_key KEY.pem` signs the export once every check passed, with OpenSSF
+model signing, and writes its signature beside it (`export/1.sig`,
+`exporter/signing.py`); consumers verify with `model_signing verify key` or
+`python -m {{ cookiecutter.package_name }}.scan --public_key KEY.pub export/1`.
 
 `--export_dir` and the checkpoint may be local paths or URLs of TensorFlow's
 filesystems (`filesystems.py`): `gs://bucket/models/x`, `ram://x`, `s3://...`
@@ -51,6 +56,7 @@ def main(argv):
             warmup=args.warmup,
             tflite=args.tflite, tflite_select_ops=args.tflite_select_ops,
             compute_dtype=args.compute_dtype,
+            sign_key=args.sign_key,
         )
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
@@ -102,6 +108,11 @@ if __name__ == "__main__":
         "compute_dtype", None, ["float32"],
         "Rebuild a mixed-precision model (mixed_float16, mixed_bfloat16) to compute in this "
         "dtype, then restore its float32 weights: what TFLite's builtins and CPU servers run.",
+    )
+    flags.DEFINE_string(
+        "sign_key", None,
+        "Sign the verified export with this PEM elliptic-curve private key (model-signing) "
+        "and write <export>.sig beside it; KEY.pub verifies it.",
     )
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
     flags.mark_flags_as_required(["export_dir"])

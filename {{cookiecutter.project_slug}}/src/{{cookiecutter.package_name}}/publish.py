@@ -1,11 +1,15 @@
 """Publish an export on Kaggle Models: a checked dry run by default, then the upload, then proof.
 
     python -m {{ cookiecutter.package_name }}.publish --saved_model_dir export/1
-        --checkpoint_dir checkpoints [--upload]
+        --checkpoint_dir checkpoints [--upload [--sigstore]]
     python -m {{ cookiecutter.package_name }}.publish --saved_model_dir export/1 --check
+        [--public_key KEY.pub]
 
 Without `--upload` it is a dry run: it checks, prints what it would upload, and
-uploads nothing. `--check` downloads a published version back and compares it.
+uploads nothing. `--check` downloads a published version back and compares it;
+with `--public_key`, it first verifies the download against the export's
+signature (`export/1.sig`, written by `export --sign_key`). `--sigstore` has
+kagglehub sign the upload with Sigstore as well (the dry run says what).
 
 The checks, the upload and the comparison are `exporter/publish_lib.py`'s.
 """
@@ -27,14 +31,18 @@ def main(argv):
     del argv  # Unused.
     args = flags.FLAGS
     try:
+        if args.public_key and not args.check:
+            raise PublishError("--public_key verifies a download: pass it with --check")
+        if args.sigstore and args.check:
+            raise PublishError("--sigstore signs an upload: pass it without --check")
         if args.check:
             version = f"{args.handle}/{args.version}"
-            print(check(version, args.saved_model_dir))
+            print(check(version, args.saved_model_dir, public_key=args.public_key))
             return
         source = args.weights or args.checkpoint_dir
         if not source:
             raise PublishError("pass --checkpoint_dir (or --weights) to verify the export against")
-        plan = prepare(args.saved_model_dir, source, handle=args.handle)
+        plan = prepare(args.saved_model_dir, source, handle=args.handle, sigstore=args.sigstore)
         print(plan)
         if not args.upload:
             print(f"dry run: every check passed; with --upload this runs\n  {plan.call()}")
@@ -53,6 +61,13 @@ if __name__ == "__main__":
     flags.DEFINE_string("handle", kaggle_metadata.HANDLE, "owner/model/tensorFlow2/variation.")
     flags.DEFINE_bool("upload", False, "Upload with kagglehub after the checks pass.")
     flags.DEFINE_bool("check", False, "Download the published version and compare it.")
+    flags.DEFINE_bool(
+        "sigstore", False,
+        "Have kagglehub sign the upload with Sigstore (model-signing), as Kaggle's identity.",
+    )
+    flags.DEFINE_string(
+        "public_key", None, "With --check: verify the download against <export>.sig with this key."
+    )
     flags.DEFINE_integer("version", int(kaggle_metadata.VERSION), "The version --check reads.")
     flags.mark_flags_as_required(["saved_model_dir"])
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"])

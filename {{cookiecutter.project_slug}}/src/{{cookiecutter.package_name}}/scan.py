@@ -1,6 +1,8 @@
 """Inspect a SavedModel's graph, without executing it, for ops a model has no business running.
 
     python -m {{ cookiecutter.package_name }}.scan PATH [PATH ...]
+    python -m {{ cookiecutter.package_name }}.scan --public_key KEY.pub
+        [--signature SIG] PATH
 
 PATH is a SavedModel directory: a local path or a URL TensorFlow reads (`gs://...`).
 
@@ -12,10 +14,17 @@ download before trusting it; every export runs it.
 It is an allowlist, not a denylist (`exporter/op_allowlist.py` says which ops
 a model may run, and why; add an op your own model needs there).
 
-Exit status: 0 when clean, 1 when an op is refused (each finding on its own line).
+With `--public_key`, the export's signature (`PATH.sig`, what `export --sign_key`
+wrote; or `--signature`) is verified first, file by file (`exporter/signing.py`):
+a changed, extra or missing file, another key or another export's signature is
+refused before even `saved_model.pb` is parsed.
+
+Exit status: 0 when clean, 1 when an op or the signature is refused (each on its own line).
 """
 
 import sys
+
+from absl import flags
 
 from {{ cookiecutter.package_name }}.exporter import cli
 from {{ cookiecutter.package_name }}.exporter.filesystems import (
@@ -26,11 +35,18 @@ from {{ cookiecutter.package_name }}.exporter.op_allowlist import scan_saved_mod
 
 
 def main(argv):
-    paths = argv[1:]
+    paths, args = argv[1:], flags.FLAGS
     if not paths:
         sys.exit("ERROR: name at least one SavedModel directory to scan")
+    if args.signature and (len(paths) > 1 or not args.public_key):
+        sys.exit("ERROR: --signature names the signature of one PATH, verified with --public_key")
     refused = False
     for path in paths:
+        if args.public_key:
+            verified = _verified(path, args.public_key, args.signature)
+            refused = refused or not verified
+            if not verified:
+                continue  # An export its signature does not vouch for is not even parsed.
         try:
             findings = scan_saved_model(location(path))
         except UnknownSchemeError as error:
@@ -43,5 +59,26 @@ def main(argv):
     sys.exit(1 if refused else 0)
 
 
+def _verified(path, public_key, signature):
+    """Whether the signature vouches for every file of `path`; prints the verdict."""
+    # Only here: a scan without --public_key needs no model-signing installed.
+    from {{ cookiecutter.package_name }}.exporter.signing import (
+        SigningError,
+        verify_export,
+    )
+
+    try:
+        print(verify_export(path, public_key, signature))
+    except SigningError as error:
+        print(f"{path}: REFUSED {error}")
+        return False
+    return True
+
+
 if __name__ == "__main__":
+    flags.DEFINE_string(
+        "public_key", None,
+        "Verify each PATH's signature with this PEM public key before scanning it.",
+    )
+    flags.DEFINE_string("signature", None, "The signature of PATH (default: PATH.sig beside it).")
     cli.run(main)

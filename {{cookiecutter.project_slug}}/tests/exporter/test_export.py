@@ -41,6 +41,7 @@ def test_export_command_reports_the_verified_artifact(export_run, source_model):
 {%- endif %}
     archive = export_dir.with_name(f"{export_dir.name}.tar.gz")
     assert fields["package"].startswith(f"{archive} (sha256 ")
+    assert fields["signature"].startswith(f"{export_dir}.sig (every file, model-signing")
 
 
 def test_export_command_prints_only_its_own_lines(export_run):
@@ -75,7 +76,7 @@ def test_concurrent_exports_each_take_their_own_version(racing_exports):
         reported.add(report.read(stdout)["SavedModel"])
     assert reported == {str(serving / "1"), str(serving / "2")}
     assert sorted(p.name for p in serving.iterdir()) == [
-        "1", "1.tar.gz", "1.tar.gz.sha256", "2", "2.tar.gz", "2.tar.gz.sha256",
+        "1", "1.sig", "1.tar.gz", "1.tar.gz.sha256", "2", "2.sig", "2.tar.gz", "2.tar.gz.sha256",
     ]
     for path in reported:
         assert scan_saved_model(path) == []
@@ -88,6 +89,7 @@ def test_exported_files_have_the_users_permissions(racing_exports):
     assert stat.S_IMODE((serving / "1").stat().st_mode) == 0o750
     assert stat.S_IMODE((serving / "1" / "saved_model.pb").stat().st_mode) == 0o640
     assert stat.S_IMODE((serving / "1.tar.gz").stat().st_mode) == 0o640
+    assert stat.S_IMODE((serving / "1.sig").stat().st_mode) == 0o640
 
 
 

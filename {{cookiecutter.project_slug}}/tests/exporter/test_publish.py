@@ -3,9 +3,12 @@
 Every test uses the session's export (`serving/1` and its package); the ones
 that break it work on a copy. The upload and the check run for real up to
 kagglehub's first request, which goes to an endpoint where nothing listens:
-what happens beyond it is Kaggle's, and not tested here.
+what happens beyond it is Kaggle's, and not tested here. The signed path: the
+check verifies a download against the export's signature, and a Sigstore upload
+leaves the export as it was signed.
 """
 
+import dataclasses
 import json
 import shutil
 
@@ -19,6 +22,7 @@ from {{ cookiecutter.package_name }}.exporter.publish_lib import (
     prepare,
     upload,
 )
+from {{ cookiecutter.package_name }}.exporter.signing import verify_export
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 
 
@@ -166,3 +170,36 @@ def test_check_compares_what_was_downloaded(export_dir, copied):
     with pytest.raises(PublishError, match="variables.index of the download differs"):
         compare(copied, export_dir)
 
+
+
+def test_check_verifies_the_download_against_the_exports_signature(
+    export_dir, copied, signing_keys
+):
+    """With the publisher's key, the download is checked against `1.sig` before it is loaded."""
+    publisher, other = signing_keys["publisher"][1], signing_keys["other"][1]
+    # What a Sigstore upload serves back: Kaggle's own signature, not the publisher's file.
+    (copied / ".kaggle").mkdir()
+    (copied / ".kaggle" / "signing.json").write_text("{}")
+    summary = compare(copied, export_dir, public_key=publisher)
+    assert summary.endswith(f", signature 1.sig verified with {publisher}")
+    with pytest.raises(PublishError, match=r"^the download is refused: .* wrong public key$"):
+        compare(copied, export_dir, public_key=other)
+    tamper(copied / "variables" / "variables.index")
+    with pytest.raises(PublishError, match=r"^the download is refused: variables/variables\.index "
+                                           r"differs from what 1\.sig signed: tampered$"):
+        compare(copied, export_dir, public_key=publisher)
+
+
+def test_sigstore_upload_signs_a_copy_and_leaves_the_export_as_signed(
+    plan, export_dir, signing_keys, unreachable_kaggle
+):
+    signed = dataclasses.replace(plan, sigstore=True)
+    assert signed.call().endswith(", sigstore=True)") and "hard-linked copy of" in signed.call()
+    assert f"kagglehub signs these {len(plan.manifest)} files with Sigstore" in str(signed)
+    message = str(pytest.raises(PublishError, upload, signed).value)
+    assert message.startswith("upload to Kaggle failed: ") and "\n" not in message
+    # kagglehub's first request (GetModel) comes before it signs: the rest is Kaggle's.
+    assert "GetModel" in message
+    assert not (export_dir / ".kaggle").exists()
+    assert [path.name for path in export_dir.parent.iterdir() if path.name.startswith("tmp")] == []
+    verify_export(export_dir, signing_keys["publisher"][1])

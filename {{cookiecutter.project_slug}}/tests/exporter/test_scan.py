@@ -14,7 +14,6 @@ from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, sa
 from {{ cookiecutter.package_name }}.exporter.verified_save import save_verified
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
-from {{ cookiecutter.package_name }}.scan import main
 
 from stand_in import StandIn
 
@@ -91,14 +90,13 @@ def test_unsafe_ops_are_refused_with_their_place(tmp_path, side_effect, op):
     assert message.startswith(op) and " in function " in message
 
 
-def test_a_clean_export_passes_and_the_command_says_so(tmp_path, capsys):
+def test_a_clean_export_passes_and_the_command_says_so(tmp_path, run_command):
     # Your export passed this scan when it was exported: the export refuses an unsafe op.
     save_reusable(ReusableModule(StandIn(), INPUT_SIGNATURE, OUTPUT_KEY), tmp_path)
     assert scan_saved_model(tmp_path) == []
-    with pytest.raises(SystemExit) as exit_status:
-        main(["scan", str(tmp_path)])
-    assert exit_status.value.code == 0
-    assert capsys.readouterr().out == f"{tmp_path}: clean (every op is on the allowlist)\n"
+    status, printed = run_command("scan", tmp_path)
+    assert status == 0
+    assert printed == f"{tmp_path}: clean (every op is on the allowlist)\n"
 
 
 def test_the_allowlist_names_ops_tensorflow_has():

@@ -6,6 +6,9 @@ The format rules are those of `tools/validator.py` in tensorflow/tfhub.dev.
 import ast
 from pathlib import Path
 import re
+import shlex
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -168,6 +171,21 @@ def example_section():
 def example_snippets():
     """The Python code blocks of the model doc's "Example use" section."""
     return re.findall(r"```python\n(.*?)```", example_section(), flags=re.DOTALL)
+
+
+def test_the_docs_verify_command_verifies_the_export(export_dir, signing_keys):
+    """Consumers have model-signing, not this project: its CLI, as the doc writes it, verifies."""
+    commands = re.findall(r"```shell\n(model_signing verify [^\n]*)\n```", example_section())
+    assert commands, "show consumers how to verify a download first: model_signing verify key ..."
+    for command in commands:
+        command = command.replace("path/to/saved_model", str(export_dir))
+        command = command.replace("publisher.pub", str(signing_keys["publisher"][1]))
+        result = subprocess.run(
+            [sys.executable, "-m", *shlex.split(command)], capture_output=True, text=True,
+            check=False,
+        )
+        assert result.returncode == 0, f"{command}: {result.stderr[-2000:]}"
+        assert "Verification succeeded" in result.stdout
 
 
 # How the example that fine-tunes is told from the others.

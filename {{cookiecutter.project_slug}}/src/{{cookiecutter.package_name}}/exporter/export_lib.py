@@ -2,8 +2,9 @@
 
 Restore strictly (`restore.py`), save through `ReusableModule` without any
 optimizer state, make the one random field deterministic, scan for unsafe ops,
-verify in a fresh Python process, and only then move into place and pack
-(`pack.py`). Where the export goes is a `Destination` (`destination.py`),
+verify in a fresh Python process, and only then move into place; then write
+beside it what was asked for (`beside.py`): the package, the TFLite variation,
+the signature. Where the export goes is a `Destination` (`destination.py`),
 chosen once: a local disk or an object store.
 """
 
@@ -12,19 +13,25 @@ import dataclasses
 
 import tensorflow as tf
 
+from {{ cookiecutter.package_name }}.exporter.beside import (
+    archive_of,
+    packed,
+    signed,
+    signer_of,
+    with_tflite,
+)
 from {{ cookiecutter.package_name }}.exporter.compute_dtype import (
     ComputeDtypeError,
     build_computing_in,
-    half_precision_layers,
 )
 from {{ cookiecutter.package_name }}.exporter.destination import NOT_PLACED, destination
 from {{ cookiecutter.package_name }}.exporter.errors import ExportError
 from {{ cookiecutter.package_name }}.exporter.expectations import Report
 from {{ cookiecutter.package_name }}.exporter.filesystems import (
     UnknownSchemeError,
+    is_local,
     location,
 )
-from {{ cookiecutter.package_name }}.exporter.pack import PackError, pack_saved_model
 from {{ cookiecutter.package_name }}.exporter.report import format_fields
 from {{ cookiecutter.package_name }}.exporter.restore import (
     Restored,
@@ -33,11 +40,7 @@ from {{ cookiecutter.package_name }}.exporter.restore import (
     restore,
 )
 from {{ cookiecutter.package_name }}.exporter.reusable import activity_regularized
-from {{ cookiecutter.package_name }}.exporter.tflite import (
-    TFLiteError,
-    tflite_path,
-    write_tflite,
-)
+from {{ cookiecutter.package_name }}.exporter.signing import signature_path
 from {{ cookiecutter.package_name }}.exporter.verified_save import save_verified
 from {{ cookiecutter.package_name }}.model import build_model
 
@@ -53,6 +56,7 @@ class Exported:
     activity_regularized: tuple = ()  # Layers whose activity regularizer was left out.
     model: object = dataclasses.field(default=None, compare=False)  # What was exported.
     tflite: object = None  # The `tflite.TFLiteFile` written beside the export, if any.
+    signature: str = ""  # The signature written beside the export, if any.
 
     def fields(self):
         """The report's fields, in the order the command prints them."""
@@ -67,6 +71,8 @@ class Exported:
             fields.append(("package", f"{self.archive} (sha256 {self.sha256})"))
         if self.tflite:
             fields.append(("tflite", self.tflite.field()))
+        if self.signature:
+            fields.append(("signature", f"{self.signature} (every file, model-signing, ECDSA key)"))
         return fields
 
     def __str__(self):
@@ -75,7 +81,7 @@ class Exported:
 
 def export_saved_model(
     source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None, warmup=True,
-    tflite=False, tflite_select_ops=False, compute_dtype=None,
+    tflite=False, tflite_select_ops=False, compute_dtype=None, sign_key=None,
 ):
     """Restores `source` into `build_model()`, saves, scans, verifies, moves into place and packs.
 
@@ -95,6 +101,8 @@ def export_saved_model(
       tflite_select_ops: as `tflite`, and accept Select TF ops where builtins refuse.
       compute_dtype: "float32" rebuilds a mixed-precision model to compute in float32
         before the weights are restored (`compute_dtype.py`); None exports it as built.
+      sign_key: a PEM elliptic-curve private key: sign the verified export and write
+        `<export's directory>.sig` beside it (`signing.py`).
 
     Returns:
       what was `Exported`.
@@ -110,27 +118,35 @@ def export_saved_model(
     for path in (export_dir, place.parent):
         if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
             raise ExportError(f"{path} is a file; --export_dir must name a directory")
+    signer = signer_of(sign_key, export_dir) if sign_key else None  # Refused before any work.
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(place.prepared())
         except OSError as error:
             raise ExportError(f"cannot write in {place.parent}: {error.strerror}") from None
-        _refuse_taken(place, pack)
+        _refuse_taken(place, pack, signer)
         exported = _export_into_place(source, place, verify, warmup, compute_dtype)
-        exported = _packed(exported, overwrite) if pack else exported
+        exported = packed(exported, overwrite) if pack else exported
         if tflite or tflite_select_ops:
-            exported = _with_tflite(exported, overwrite, select_ops=tflite_select_ops)
+            exported = with_tflite(exported, overwrite, select_ops=tflite_select_ops)
+        if signer:
+            return signed(exported, signer)
+        if overwrite and is_local(export_dir):  # The replaced export's: it would refuse this one.
+            signature_path(exported.report.path).unlink(missing_ok=True)
         return exported
 
 
-def _refuse_taken(place, pack):
+def _refuse_taken(place, pack, signer):
     """Refuses a taken target or package before seconds of work (moving into place checks again)."""
     if place.versioned or place.overwrite:
         return
     if place.is_taken(place.export_dir):
         raise ExportError(f"{place.export_dir} is not empty; pass --overwrite to replace it")
-    if pack and place.is_taken(_archive_of(place.export_dir)):
-        raise ExportError(f"{_archive_of(place.export_dir)} exists; pass --overwrite to replace it")
+    beside = [archive_of(place.export_dir)] if pack else []
+    beside += [signature_path(place.export_dir)] if signer else []
+    for path in beside:
+        if place.is_taken(path):
+            raise ExportError(f"{path} exists; pass --overwrite to replace it")
 
 
 def _export_into_place(source, place, verify, warmup=True, compute_dtype=None):
@@ -159,36 +175,3 @@ def _export_into_place(source, place, verify, warmup=True, compute_dtype=None):
         activity_regularized=tuple(activity_regularized(model)),
         model=model,
     )
-
-
-def _packed(exported, overwrite):
-    """`exported` with its package, written beside the directory it was moved into."""
-    placed = exported.report.path
-    archive = _archive_of(placed)
-    try:
-        digest = pack_saved_model(placed, archive, overwrite=overwrite)
-    except PackError as error:
-        raise ExportError(f"{placed} was exported, but not packed: {error}") from None
-    return dataclasses.replace(exported, archive=str(archive), sha256=digest)
-
-
-def _with_tflite(exported, overwrite, *, select_ops):
-    """`exported` with its TFLite variation, written beside the directory it was moved into."""
-    placed = exported.report.path
-    try:
-        written = write_tflite(
-            placed, tflite_path(placed), select_ops=select_ops, overwrite=overwrite
-        )
-    except TFLiteError as error:
-        hint = ""
-        if half_precision_layers(exported.model):  # TFLite's builtins lack 16-bit kernels.
-            hint = "; its layers compute in 16 bits: --compute_dtype=float32 exports it in float32"
-        raise ExportError(
-            f"{placed} was exported, but has no TFLite variation: {error}{hint}"
-        ) from None
-    return dataclasses.replace(exported, tflite=written)
-
-
-def _archive_of(export_dir):
-    """The package of an export: beside it, named after it (`export/1` -> `export/1.tar.gz`)."""
-    return f"{export_dir}.tar.gz"

@@ -7,6 +7,10 @@ creates a directory only for a directory entry, and fails to write the files
 of any other. Every entry is owned by 0 with a fixed mode and modification
 time, in sorted order, with a gzip header free of names and times: packing
 the same export twice gives the same bytes.
+
+A signature (`export --sign_key`) is never packed: it lies beside the export
+and its package (`export/1.sig`, `signing.py` says why), and covers the files
+the package holds, so signing leaves the package's bytes and SHA-256 as they were.
 """
 
 import gzip
@@ -27,6 +31,7 @@ ALLOWED = re.compile(
     r"|assets/[^/]+|assets\.extra/[^/]+|variables/variables\.[^/]+"
 )
 MTIME = 0
+SIGNATURE = ".sig"  # signing.SUFFIX: model-signing's CLI writes `model.sig` into the model.
 
 
 class PackError(Exception):
@@ -45,6 +50,8 @@ def archive_members(export_dir):
                 link = _join(relative, name)
                 raise PackError(f"{link} is a link; the archive takes regular files only")
         for name in [_join(relative, file) for file in files]:
+            if name.endswith(SIGNATURE):
+                raise PackError(f"{name} is a signature: it goes beside the export, not in it")
             if any(part.startswith(".") for part in name.split("/")) or not ALLOWED.fullmatch(name):
                 raise PackError(f"{name} is not part of a SavedModel upload")
             members.append(name)

@@ -5,7 +5,12 @@ upload, or never: the metadata (`kaggle_metadata.py`), the handle, that the
 export is file for file the package `export --pack` wrote (`manifest.py`), and
 that it passes the export's own scan and verification. `upload` calls
 `kagglehub.model_upload` with a `Plan` only `prepare` makes; `check` downloads
-a published version with `kagglehub.model_download` and compares it.
+a published version with `kagglehub.model_download` and compares it, and, given
+the publisher's public key, verifies it against the export's signature
+(`export --sign_key`, `signing.py`).
+
+With `sigstore`, kagglehub also signs the upload with Sigstore, in a copy of
+the export (`kaggle_signing.py` says why).
 """
 
 import dataclasses
@@ -20,6 +25,12 @@ from {{ cookiecutter.package_name }}.exporter.errors import first_line
 from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
 from {{ cookiecutter.package_name }}.exporter.filesystems import is_local, location, sha256
 from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
+from {{ cookiecutter.package_name }}.exporter.kaggle_signing import (
+    KAGGLE_SIGNATURE,
+    SignatureRefused,
+    uploaded_directory,
+    verified_download,
+)
 from {{ cookiecutter.package_name }}.exporter.manifest import (
     ManifestError,
     verified_manifest,
@@ -46,12 +57,16 @@ class Plan:
     metadata_dir: Path
     manifest: dict  # Relative path -> SHA-256 of every file uploaded.
     notes: tuple = ()
+    sigstore: bool = False  # kagglehub signs the upload with Sigstore.
 
     def call(self):
         """The exact call `upload` makes."""
+        sigstore = ", sigstore=True" if self.sigstore else ""
+        directory = "a hard-linked copy of " if self.sigstore else ""
         return (
-            f"kagglehub.model_upload({self.handle!r}, {str(self.saved_model_dir.resolve())!r}, "
-            f"license_name={self.license_name!r}, version_notes={self.version_notes!r})"
+            f"kagglehub.model_upload({self.handle!r}, {directory}"
+            f"{str(self.saved_model_dir.resolve())!r}, license_name={self.license_name!r}, "
+            f"version_notes={self.version_notes!r}{sigstore})"
         )
 
     def __str__(self):
@@ -64,6 +79,10 @@ class Plan:
             f"files ({len(self.manifest)}, SHA-256, each equal to the package's):",
             files,
             "checks:    " + "\n           ".join(CHECKS),
+            *([f"sigstore:  kagglehub signs these {len(self.manifest)} files with Sigstore, as "
+               f"Kaggle's identity for {self.handle.split('/')[0]}/{self.handle.split('/')[1]}, "
+               "into .kaggle/signing.json of the upload (not of the export)"]
+              if self.sigstore else []),
             *(f"note:      {note}" for note in self.notes),
         ])
 
@@ -94,7 +113,7 @@ def local_export(saved_model_dir):
 
 def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_dir=None,
             doc=kaggle_metadata.DOC, license_id=kaggle_metadata.LICENSE,
-            verify=verify_in_fresh_process):
+            verify=verify_in_fresh_process, sigstore=False):
     """The dry run: writes the metadata, checks everything offline; returns the `Plan`.
 
     Args:
@@ -137,7 +156,7 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
         handle=handle, saved_model_dir=saved_model_dir,
         license_name=documents[kaggle_metadata.INSTANCE_FILE]["licenseName"],
         version_notes=version_notes(doc), metadata_dir=metadata_dir,
-        manifest=manifest, notes=notes,
+        manifest=manifest, notes=notes, sigstore=sigstore,
     )
 
 
@@ -160,33 +179,42 @@ def _manifest(saved_model_dir):
 def upload(plan):
     """Uploads what `prepare` checked; returns the model's URL."""
     try:
-        kagglehub.model_upload(
-            plan.handle, str(plan.saved_model_dir), license_name=plan.license_name,
-            version_notes=plan.version_notes,
-        )
+        with uploaded_directory(plan.saved_model_dir, sigstore=plan.sigstore) as directory:
+            kagglehub.model_upload(
+                plan.handle, str(directory), license_name=plan.license_name,
+                version_notes=plan.version_notes, sigstore=plan.sigstore,
+            )
     except Exception as error:  # Whatever the network or Kaggle raise, in one line.
         raise PublishError(f"upload to Kaggle failed: {first_line(error)}") from None
     return parse_model_handle(plan.handle).to_url()
 
 
-def check(handle, saved_model_dir):
-    """Downloads published `handle` (with its version) and compares it with the export."""
+def check(handle, saved_model_dir, *, public_key=None):
+    """Downloads published `handle` (with its version) and compares it with the export.
+
+    With `public_key`, the download is first verified against the export's signature.
+    """
     saved_model_dir = local_export(saved_model_dir)
     try:
         downloaded = kagglehub.model_download(handle, force_download=True)
     except Exception as error:  # Whatever the network or Kaggle raise, in one line.
         raise PublishError(f"download of {handle} failed: {first_line(error)}") from None
-    return compare(downloaded, saved_model_dir)
+    return compare(downloaded, saved_model_dir, public_key=public_key)
 
 
-def compare(downloaded, saved_model_dir):
+def compare(downloaded, saved_model_dir, *, public_key=None):
     """Checks that `downloaded` has the export's files and computes its outputs; a summary."""
     import tensorflow_hub as hub  # Only here: the dry run needs no TensorFlow Hub.
 
+    try:
+        verified = verified_download(downloaded, saved_model_dir, public_key) if public_key else ""
+    except SignatureRefused as error:
+        raise PublishError(str(error)) from None
     local = _manifest(saved_model_dir)
     theirs = {
         path.relative_to(downloaded).as_posix(): sha256(path)
-        for path in sorted(Path(downloaded).rglob("*")) if path.is_file()
+        for path in sorted(Path(downloaded).rglob("*"))
+        if path.is_file() and path.relative_to(downloaded).as_posix() != KAGGLE_SIGNATURE
     }
     if theirs != local:
         name = sorted(name for name in local.keys() | theirs.keys()
@@ -198,4 +226,6 @@ def compare(downloaded, saved_model_dir):
     )
     if differing:
         raise PublishError(f"the download computes other {', '.join(differing)}")
-    return f"{downloaded}: {len(theirs)} files with the export's SHA-256s, the same outputs"
+    files = f"{len(theirs)} files with the export's SHA-256s"
+    return f"{downloaded}: {files}, the same outputs{verified}"
+

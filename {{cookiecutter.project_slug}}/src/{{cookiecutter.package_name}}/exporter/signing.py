@@ -1,0 +1,156 @@
+"""Sign an export with OpenSSF model signing, and verify a download before anything loads it.
+
+`export --sign_key KEY.pem` signs the export it has scanned and verified,
+file by file, with `model-signing`'s elliptic-curve key signer (offline: no
+Sigstore, no network), and writes the signature beside the export:
+`export/1` -> `export/1.sig`, as its package `export/1.tar.gz` is.
+
+Beside, not inside: a signature cannot cover the directory it lies in without
+being left out of what it signs, and an ECDSA signature differs at every
+signing; in the package it would make the `.tar.gz` change at every export.
+Beside, the package keeps its bytes and SHA-256, and the signature also
+verifies the package's extracted files (the signature names no directory).
+
+Every file is signed, git's included (`model-signing` skips `.git*` by
+default): an export holds none, and one that appears must be refused, not
+skipped. Consumers verify with `model-signing`'s own CLI, which needs nothing
+of this project:
+
+    model_signing verify key export/1 --signature export/1.sig --public_key KEY.pub
+"""
+
+import ast
+import importlib
+import os
+from pathlib import Path
+import re
+
+from {{ cookiecutter.package_name }}.exporter.errors import first_line
+
+SUFFIX = ".sig"
+
+
+class SigningError(Exception):
+    """A key that cannot sign, or an export its signature does not vouch for; one line."""
+
+
+def signature_path(export_dir):
+    """Where the signature of `export_dir` goes: beside it, named after it."""
+    return Path(f"{os.fspath(export_dir).rstrip('/')}{SUFFIX}")
+
+
+def _model_signing(module):
+    """`model_signing.<module>`, imported only to sign or verify: export and scan run without it."""
+    try:
+        return importlib.import_module(f"model_signing.{module}")
+    except ImportError:
+        raise SigningError(
+            "signing needs model-signing: pip install -e '.[sign]' (in this project)"
+        ) from None
+
+
+def _every_file(ignored=()):
+    """The hashing rules: every file of the export but `ignored`, git's included."""
+    rules = _model_signing("hashing").Config()
+    return rules.set_ignored_paths(paths=list(ignored), ignore_git_paths=False)
+
+
+def key_signer(private_key):
+    """A signer holding the PEM elliptic-curve `private_key`, read now, before any export work."""
+    try:
+        config = _model_signing("signing").Config().use_elliptic_key_signer(
+            private_key=private_key
+        )
+    except FileNotFoundError:
+        raise SigningError(f"no signing key {private_key}") from None
+    except (ValueError, TypeError) as error:  # Not a private key, encrypted, another curve.
+        raise SigningError(
+            f"{private_key} cannot sign: {first_line(error)} (model-signing takes a PEM "
+            "elliptic-curve private key without password: openssl ecparam -name prime256v1 "
+            "-genkey -noout -out key.pem)"
+        ) from None
+    return config.set_hashing_config(_every_file())
+
+
+def sign_export(export_dir, signer):
+    """Signs every file of `export_dir`; writes its signature beside it, whole or not at all."""
+    target = signature_path(export_dir)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        signer.sign(Path(export_dir), partial)
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise SigningError(f"cannot write {target}: {error.strerror}") from None
+    return target
+
+
+def verify_export(export_dir, public_key, signature=None, *, ignored=()):
+    """Checks, before anything is loaded, that `signature` vouches for every file of `export_dir`.
+
+    Args:
+      export_dir: a local export, or the extracted package.
+      public_key: the publisher's PEM public key.
+      signature: by default the one beside `export_dir` (`signature_path`).
+      ignored: relative paths that are not the publisher's (a host's own files).
+    Returns:
+      a summary line.
+    Raises:
+      SigningError: one line saying what differs.
+    """
+    export_dir = Path(export_dir)
+    signature = Path(signature) if signature else signature_path(export_dir)
+    if not signature.is_file():
+        raise SigningError(
+            f"{export_dir} is not signed: no {signature}; get the signature from the publisher"
+        )
+    if not Path(public_key).is_file():
+        raise SigningError(f"no public key {public_key}")
+    verifying, rules = _model_signing("verifying"), _every_file(ignored)
+    try:
+        verifier = verifying.Config().use_elliptic_key_verifier(public_key=public_key)
+        verifier.set_hashing_config(rules).verify(export_dir, signature)
+    except Exception as error:  # model-signing raises ValueError, KeyError, ...: all refusals.
+        raise SigningError(_reason(error, export_dir, signature, public_key)) from None
+    files = sum(1 for path in export_dir.rglob("*") if path.is_file())
+    return f"{export_dir}: signature {signature.name} verified ({files} files) with {public_key}"
+
+
+def _reason(error, export_dir, signature, public_key):
+    """model-signing's refusal as one line that says what is wrong (its own lists every digest)."""
+    message = str(error)
+    if "PUBLIC KEY" in message or "Could not deserialize" in message:
+        return f"{public_key} is not a PEM public key: {first_line(error)}"
+    if message.startswith("Key mismatch"):
+        return f"{signature} was not signed with the key of {public_key}: wrong public key"
+    differences = _differences(message)
+    changed = [re.match(r"Hash mismatch for '(.+?)': ", line) for line in differences]
+    changed = [match[1] for match in changed if match]
+    missing = _first_file(differences, "Missing files in model ")
+    extra = _first_file(differences, "Extra files found in model ")
+    if len(changed) > 1 or (changed and (missing or extra)):
+        return (f"{changed[0]} and other files differ from what {signature.name} signed: "
+                "a signature of another export, or tampered")
+    if changed:
+        return f"{changed[0]} differs from what {signature.name} signed: tampered"
+    if missing:
+        return f"{missing} is missing from {export_dir} ({signature.name} signed it)"
+    if extra:
+        return f"{extra} in {export_dir} is not signed by {signature.name}: extra file"
+    return f"{signature} does not verify {export_dir}: {first_line(error)}"
+
+
+def _differences(message):
+    """The lines of model-signing 1.1's "Signature mismatch: [...]" (a Python list), or none."""
+    try:
+        return ast.literal_eval(message.partition("Signature mismatch: ")[2] or "[]")
+    except (ValueError, SyntaxError):
+        return []
+
+
+def _first_file(differences, prefix):
+    """The first file a "<prefix>'<model>': a, b" line names, or None."""
+    for line in differences:
+        if line.startswith(prefix):
+            return line.partition("': ")[2].split(", ")[0]
+    return None

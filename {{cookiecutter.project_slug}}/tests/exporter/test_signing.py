@@ -1,0 +1,160 @@
+"""Signed exports: the session's export is signed, verifies, and every tampering is refused.
+
+The session's exports ran with `--sign_key` (tests/conftest.py). The refusals
+work on a copy of `serving/1` and its signature, and go through the scan
+command a consumer runs: one line each, and the graph is not even parsed.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+
+from {{ cookiecutter.package_name }}.exporter.export_lib import (
+    ExportError,
+    export_saved_model,
+)
+from {{ cookiecutter.package_name }}.exporter.pack import (
+    PackError,
+    archive_members,
+    pack_saved_model,
+)
+from {{ cookiecutter.package_name }}.exporter.signing import (
+    key_signer,
+    sign_export,
+    signature_path,
+)
+
+
+@pytest.fixture
+def signed_copy(export_dir, tmp_path):
+    """A copy of the session's export with its signature beside it, to break."""
+    copy = tmp_path / "download" / export_dir.name
+    shutil.copytree(export_dir, copy)
+    shutil.copy(signature_path(export_dir), signature_path(copy))
+    return copy
+
+
+def scan(run_command, path, public_key, *signature):
+    """`scan --public_key KEY path`, run as a consumer does: (exit status, what it printed)."""
+    return run_command("scan", "--public_key", public_key, *signature, path)
+
+
+def test_the_session_export_is_signed_and_verifies(export_dir, signing_keys, run_command):
+    status, printed = scan(run_command, export_dir, signing_keys["publisher"][1])
+    assert status == 0, printed
+    assert f"{export_dir}: signature 1.sig verified (" in printed
+    assert f"{export_dir}: clean" in printed  # Scanned only once verified.
+
+
+def test_model_signings_own_cli_verifies_it(export_dir, signing_keys):
+    """What the model doc tells consumers, who do not have this project, to type."""
+    result = subprocess.run(
+        [sys.executable, "-m", "model_signing", "verify", "key", str(export_dir),
+         "--signature", f"{export_dir}.sig", "--public_key", str(signing_keys["publisher"][1])],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0 and "Verification succeeded" in result.stdout, result.stderr
+
+
+def test_signing_leaves_the_package_as_it_was(export_dir, tmp_path):
+    """The signature lies beside the package: repacking the signed export gives the same bytes."""
+    archive = export_dir.with_name(f"{export_dir.name}.tar.gz")
+    digest = pack_saved_model(export_dir, tmp_path / "repacked.tar.gz")
+    assert (tmp_path / "repacked.tar.gz").read_bytes() == archive.read_bytes()
+    assert (archive.parent / f"{archive.name}.sha256").read_text().split()[0] == digest
+    assert not any(name.endswith(".sig") for name in archive_members(export_dir))
+
+
+def test_each_export_has_its_own_signature_and_both_verify(racing_exports, signing_keys,
+                                                          run_command):
+    """ECDSA signs differently each time; the two exports are the same bytes, so each verifies."""
+    serving = racing_exports["root"] / "serving"
+    assert (serving / "1.sig").read_bytes() != (serving / "2.sig").read_bytes()
+    status, printed = scan(
+        run_command, serving / "1", signing_keys["publisher"][1], "--signature", serving / "2.sig"
+    )
+    assert status == 0, printed
+
+
+def another_export(tmp_path, signing_keys):
+    """A small SavedModel of other weights, signed with the publisher's key: its signature."""
+    other = tf.Module()
+    other.kernel = tf.Variable(tf.ones([3]))
+    other.__call__ = tf.function(lambda x: x * other.kernel, input_signature=[
+        tf.TensorSpec([None, 3], tf.float32)
+    ])
+    tf.saved_model.save(other, str(tmp_path / "other"))
+    return sign_export(tmp_path / "other", key_signer(signing_keys["publisher"][0]))
+
+
+def change_a_byte(copy, keys, tmp_path):
+    data = next((copy / "variables").glob("variables.data-*"))
+    content = bytearray(data.read_bytes())
+    content[len(content) // 2] ^= 1
+    data.write_bytes(bytes(content))
+    return keys["publisher"][1], ()
+
+
+def add_a_file(copy, keys, tmp_path):
+    (copy / "assets.extra" / "notes.txt").write_text("not exported")
+    return keys["publisher"][1], ()
+
+
+def remove_a_file(copy, keys, tmp_path):
+    (copy / "variables" / "variables.index").unlink()
+    return keys["publisher"][1], ()
+
+
+def use_the_wrong_key(copy, keys, tmp_path):
+    return keys["other"][1], ()
+
+
+def use_another_exports_signature(copy, keys, tmp_path):
+    return keys["publisher"][1], ("--signature", another_export(tmp_path, keys))
+
+
+def drop_the_signature(copy, keys, tmp_path):
+    signature_path(copy).unlink()
+    return keys["publisher"][1], ()
+
+
+@pytest.mark.parametrize("tamper, refusal", [
+    (change_a_byte, r"variables/variables\.data-\S+ differs from what 1\.sig signed: tampered"),
+    (add_a_file, r"assets\.extra/notes\.txt in \S+ is not signed by 1\.sig: extra file"),
+    (remove_a_file, r"variables/variables\.index is missing from \S+ \(1\.sig signed it\)"),
+    (use_the_wrong_key, r"1\.sig was not signed with the key of \S+other\.pub: wrong public key"),
+    (use_another_exports_signature,
+     r"\S+ and other files differ from what other\.sig signed: a signature of another export"),
+    (drop_the_signature, r"\S+/1 is not signed: no \S+/1\.sig; get the signature from"),
+])
+def test_each_refusal_is_one_line_before_anything_is_read(
+    signed_copy, signing_keys, run_command, tmp_path, tamper, refusal
+):
+    public_key, signature = tamper(signed_copy, signing_keys, tmp_path)
+    status, printed = scan(run_command, signed_copy, public_key, *signature)
+    assert status == 1
+    lines = printed.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{signed_copy}: REFUSED "), printed
+    assert re.search(refusal, lines[0]), lines[0]
+    assert "clean" not in printed  # Refused before saved_model.pb was parsed.
+
+
+def test_export_refuses_a_key_that_cannot_sign_before_any_work(signing_keys, tmp_path):
+    with pytest.raises(ExportError) as refused:
+        export_saved_model(
+            tmp_path / "no_checkpoint", tmp_path / "export", sign_key=signing_keys["publisher"][1]
+        )
+    message = str(refused.value)
+    assert message.startswith(f"{signing_keys['publisher'][1]} cannot sign: ")
+    assert "\n" not in message and "openssl ecparam" in message
+    assert not (tmp_path / "export").exists()
+
+
+def test_a_signature_inside_the_export_is_not_packed(signed_copy):
+    shutil.copy(signature_path(signed_copy), signed_copy / "model.sig")
+    with pytest.raises(PackError, match="model.sig is a signature: it goes beside the export"):
+        archive_members(signed_copy)
