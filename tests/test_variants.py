@@ -44,7 +44,8 @@ EXPORTER = {
                  "litert_check", "manifest", "model_checks", "model_facts", "op_allowlist", "outputs",
                  "pack",
                  "publish_lib", "report", "restore", "reusable", "serving_checks", "signing",
-                 "staging", "tflite", "tflite_ops", "timing", "traces", "train_lib", "upload",
+                 "staging", "tflite", "tflite_ops", "tflite_variation", "timing", "traces", "train_lib",
+                 "upload", "upload_plan",
                  "variable_names", "verified_save", "verify", "warmup")
 }
 EXPORTER_TESTS = {

@@ -11,6 +11,10 @@ with `--public_key`, it first verifies the download against the export's
 signature (`export/1.sig`, written by `export --sign_key`). `--sigstore` has
 kagglehub sign the upload with Sigstore as well (the dry run says what).
 
+A `.tflite` beside the export (`export --tflite`) is published with it, as the
+model's TFLite variation: a second Kaggle instance, framework `tfLite`, with
+checks of its own in the dry run and in `--check`.
+
 The checks, the upload and the comparison are `exporter/publish_lib.py`'s.
 """
 
@@ -45,11 +49,14 @@ def main(argv):
         plan = prepare(args.saved_model_dir, source, handle=args.handle, sigstore=args.sigstore)
         print(plan)
         if not args.upload:
-            print(f"dry run: every check passed; with --upload this runs\n  {plan.call()}")
+            calls = "\n  ".join(instance.call() for instance in plan.instances())
+            print(f"dry run: every check passed; with --upload this runs\n  {calls}")
             return
-        print(f"uploaded: {upload(plan)}")
+        for url in upload(plan):
+            print(f"uploaded: {url}")
         # kagglehub sends files and license only; the kaggle CLI sends the texts.
-        print(f"next: kaggle models instances update -p {plan.metadata_dir}")
+        for instance in plan.instances():
+            print(f"next: kaggle models instances update -p {instance.metadata_dir}")
     except PublishError as error:
         sys.exit(f"ERROR: {error}")
 

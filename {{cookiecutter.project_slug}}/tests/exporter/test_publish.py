@@ -9,7 +9,9 @@ leaves the export as it was signed.
 """
 
 import dataclasses
+import hashlib
 import json
+from pathlib import Path
 import shutil
 
 import pytest
@@ -23,6 +25,14 @@ from {{ cookiecutter.package_name }}.exporter.publish_lib import (
     upload,
 )
 from {{ cookiecutter.package_name }}.exporter.signing import verify_export
+from {{ cookiecutter.package_name }}.exporter.tflite import (
+    TFLiteError,
+    tflite_path,
+    write_tflite,
+)
+from {{ cookiecutter.package_name }}.exporter.tflite_variation import (
+    compare_variation,
+)
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 
 
@@ -50,6 +60,7 @@ def test_dry_run_accepts_the_export(plan, export_dir):
         f"license_name={plan.license_name!r}, version_notes={plan.version_notes!r})"
     )
     assert "dry run" not in str(plan) and "variables/variables.index" in str(plan)
+    assert plan.variation is None and plan.instances() == [plan]  # No .tflite beside it.
 
 
 def test_metadata_comes_from_the_doc(plan):
@@ -203,3 +214,46 @@ def test_sigstore_upload_signs_a_copy_and_leaves_the_export_as_signed(
     assert not (export_dir / ".kaggle").exists()
     assert [path.name for path in export_dir.parent.iterdir() if path.name.startswith("tmp")] == []
     verify_export(export_dir, signing_keys["publisher"][1])
+
+
+@pytest.fixture
+def tflite_beside(copied):
+    """(the copy's `.tflite`, as `export --tflite_select_ops` writes it, or None; the refusal)."""
+    try:
+        return write_tflite(copied, tflite_path(copied), select_ops=True), None
+    except TFLiteError as error:  # A model no TFLite kernel runs: there is no variation.
+        return None, str(error)
+
+
+def test_tflite_variation_is_planned_as_an_instance_of_its_own(arguments, copied, tflite_beside):
+    written, refused = tflite_beside
+    plan = prepare(**{**arguments, "saved_model_dir": copied}, verify=verify_saved_model)
+    if written is None:
+        assert refused.startswith("no TFLite kernel runs ") and plan.variation is None
+        return
+    variation = plan.variation
+    owner, model, _, slug = kaggle_metadata.HANDLE.split("/")
+    assert variation.handle == f"{owner}/{model}/tfLite/{slug}"
+    assert variation.manifest == {"1.tflite": written.sha256}
+    assert sorted(p.name for p in variation.directory.iterdir()) == ["1.tflite"]
+    assert kaggle_metadata.problems(variation.metadata_dir) == []
+    instance = json.loads((variation.metadata_dir / kaggle_metadata.INSTANCE_FILE).read_text())
+    assert (instance["framework"], instance["fineTunable"]) == ("tfLite", False)
+    assert "from ai_edge_litert.interpreter import Interpreter" in instance["usage"]
+    assert plan.instances() == [plan, variation] and "its TFLite variation" in str(plan)
+    # A Flex .tflite is published with a note: pip's LiteRT cannot run it to check.
+    assert bool(written.flex_ops) == any("Flex ops: not run" in note for note in variation.notes)
+    summary = compare_variation(variation.directory, copied)
+    assert ("Flex ops: not run" if written.flex_ops else "LiteRT computes the") in summary
+
+
+
+
+def test_tflite_other_than_exported_is_refused(arguments, copied):
+    path = Path(tflite_path(copied))
+    path.write_bytes(b"not what export --tflite wrote")
+    Path(f"{path}.sha256").write_text(f"{hashlib.sha256(b'what it wrote').hexdigest()}  1.tflite\n")
+    message = refusal(**{**arguments, "saved_model_dir": copied})
+    assert message == (
+        f"its TFLite variation: {path} is not the file export --tflite wrote: its .sha256 differs"
+    )

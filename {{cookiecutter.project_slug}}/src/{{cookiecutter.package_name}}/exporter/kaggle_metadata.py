@@ -166,7 +166,7 @@ def problems(directory):
             found.append(f"{field} {value!r} is not a Kaggle slug ({rule.pattern})")
     if (model["ownerSlug"], model["slug"]) != (instance["ownerSlug"], instance["modelSlug"]):
         found.append("the two metadata files name different models")
-    if not instance["fineTunable"]:
+    if instance["framework"] == FRAMEWORK and not instance["fineTunable"]:  # Not a .tflite.
         found.append(f"{INSTANCE_FILE}: fineTunable is false; the doc says fine-tunable: true")
     return found
 

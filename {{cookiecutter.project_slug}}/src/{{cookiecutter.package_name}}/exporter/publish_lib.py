@@ -10,7 +10,9 @@ the publisher's public key, verifies it against the export's signature
 (`export --sign_key`, `signing.py`).
 
 With `sigstore`, kagglehub also signs the upload with Sigstore, in a copy of
-the export (`kaggle_signing.py` says why).
+the export (`kaggle_signing.py` says why). A `.tflite` beside the export
+(`export --tflite`) is published too, as the TFLite variation: an instance of
+its own, checked as its own (`tflite_variation.py`).
 """
 
 import dataclasses
@@ -38,67 +40,20 @@ from {{ cookiecutter.package_name }}.exporter.manifest import (
 from {{ cookiecutter.package_name }}.exporter.op_allowlist import scan_saved_model
 from {{ cookiecutter.package_name }}.exporter.outputs import differing_outputs
 from {{ cookiecutter.package_name }}.exporter.restore import RestoreError, restore
+from {{ cookiecutter.package_name }}.exporter.tflite import tflite_path
+from {{ cookiecutter.package_name }}.exporter.tflite_variation import (
+    VariationError,
+    compare_variation,
+    prepare_variation,
+    variation_handle,
+)
+from {{ cookiecutter.package_name }}.exporter.upload_plan import Plan
 from {{ cookiecutter.package_name }}.exporter.verify import VerificationError
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY, build_model
 
 
 class PublishError(Exception):
     """A check failed, or Kaggle could not be reached; nothing was uploaded."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Plan:
-    """An upload whose every offline check passed: what `upload` sends."""
-
-    handle: str
-    saved_model_dir: Path
-    license_name: str
-    version_notes: str
-    metadata_dir: Path
-    manifest: dict  # Relative path -> SHA-256 of every file uploaded.
-    notes: tuple = ()
-    sigstore: bool = False  # kagglehub signs the upload with Sigstore.
-
-    def call(self):
-        """The exact call `upload` makes."""
-        sigstore = ", sigstore=True" if self.sigstore else ""
-        directory = "a hard-linked copy of " if self.sigstore else ""
-        return (
-            f"kagglehub.model_upload({self.handle!r}, {directory}"
-            f"{str(self.saved_model_dir.resolve())!r}, license_name={self.license_name!r}, "
-            f"version_notes={self.version_notes!r}{sigstore})"
-        )
-
-    def __str__(self):
-        files = "\n".join(f"  {digest}  {name}" for name, digest in self.manifest.items())
-        return "\n".join([
-            f"handle:    {self.handle} (Kaggle numbers its versions: the first upload is 1)",
-            f"license:   {self.license_name}",
-            f"metadata:  {self.metadata_dir / kaggle_metadata.MODEL_FILE}",
-            f"           {self.metadata_dir / kaggle_metadata.INSTANCE_FILE}",
-            f"files ({len(self.manifest)}, SHA-256, each equal to the package's):",
-            files,
-            "checks:    " + "\n           ".join(CHECKS),
-            *([f"sigstore:  kagglehub signs these {len(self.manifest)} files with Sigstore, as "
-               f"Kaggle's identity for {self.handle.split('/')[0]}/{self.handle.split('/')[1]}, "
-               "into .kaggle/signing.json of the upload (not of the export)"]
-              if self.sigstore else []),
-            *(f"note:      {note}" for note in self.notes),
-        ])
-
-
-CHECKS = (
-    "metadata fields and types, as the kaggle CLI reads them",
-    "no placeholder left (INSERT_..._HERE, unknown ${...}, template tags)",
-    "license in Kaggle's list",
-    "owner, model and variation slugs in Kaggle's format",
-    "handle owner/model/tensorFlow2/variation, without a version",
-    "package SHA-256 equal to its .sha256",
-    "files: only SavedModel files (pack.py's rules), each in the package, none missing",
-    "each file's SHA-256 equal to its package member's",
-    "op allowlist scan (exporter/op_allowlist.py)",
-    "outputs and reusable interface verified against the model in a fresh process",
-)
 
 
 def local_export(saved_model_dir):
@@ -152,11 +107,20 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     if "Replace this text" in documents[kaggle_metadata.MODEL_FILE]["description"]:
         # Not refused: every fresh project says so, and its dry run must pass.
         notes = ("the model doc still says 'Replace this text': describe your data first",)
+    notes_of_version = version_notes(doc)
+    try:
+        variation = prepare_variation(
+            saved_model_dir, metadata_dir / "tflite", handle=handle, doc=doc,
+            license_id=license_id, version_notes=notes_of_version,
+        )
+    except VariationError as error:
+        raise PublishError(f"its TFLite variation: {error}") from None
     return Plan(
-        handle=handle, saved_model_dir=saved_model_dir,
+        handle=handle, directory=saved_model_dir,
         license_name=documents[kaggle_metadata.INSTANCE_FILE]["licenseName"],
-        version_notes=version_notes(doc), metadata_dir=metadata_dir,
+        version_notes=notes_of_version, metadata_dir=metadata_dir,
         manifest=manifest, notes=notes, sigstore=sigstore,
+        variation=variation and dataclasses.replace(variation, sigstore=sigstore),
     )
 
 
@@ -177,9 +141,13 @@ def _manifest(saved_model_dir):
 
 
 def upload(plan):
-    """Uploads what `prepare` checked; returns the model's URL."""
+    """Uploads what `prepare` checked, then its TFLite variation; returns their URLs."""
+    return [_upload(instance) for instance in plan.instances()]
+
+
+def _upload(plan):
     try:
-        with uploaded_directory(plan.saved_model_dir, sigstore=plan.sigstore) as directory:
+        with uploaded_directory(plan.directory, sigstore=plan.sigstore) as directory:
             kagglehub.model_upload(
                 plan.handle, str(directory), license_name=plan.license_name,
                 version_notes=plan.version_notes, sigstore=plan.sigstore,
@@ -193,13 +161,25 @@ def check(handle, saved_model_dir, *, public_key=None):
     """Downloads published `handle` (with its version) and compares it with the export.
 
     With `public_key`, the download is first verified against the export's signature.
+    With a `.tflite` beside the export, its variation's version is downloaded and compared too.
     """
     saved_model_dir = local_export(saved_model_dir)
+    summary = compare(_download(handle), saved_model_dir, public_key=public_key)
+    if not Path(tflite_path(saved_model_dir)).exists():
+        return summary
+    unversioned, _, version = handle.rpartition("/")
+    downloaded = _download(f"{variation_handle(unversioned)}/{version}")
     try:
-        downloaded = kagglehub.model_download(handle, force_download=True)
+        return f"{summary}\n{compare_variation(Path(downloaded), saved_model_dir)}"
+    except VariationError as error:
+        raise PublishError(f"its TFLite variation: {error}") from None
+
+
+def _download(handle):
+    try:
+        return kagglehub.model_download(handle, force_download=True)
     except Exception as error:  # Whatever the network or Kaggle raise, in one line.
         raise PublishError(f"download of {handle} failed: {first_line(error)}") from None
-    return compare(downloaded, saved_model_dir, public_key=public_key)
 
 
 def compare(downloaded, saved_model_dir, *, public_key=None):
