@@ -27,6 +27,7 @@ from {{ cookiecutter.package_name }}.exporter.warmup import (
     WARMUP_FILE,
     describe,
     read_requests,
+    warmup_fact,
     write_requests,
 )
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
@@ -68,9 +69,19 @@ def test_rebuilds_carry_the_same_warmup_bytes_into_their_packages(racing_exports
 
 
 def test_model_doc_says_what_the_warmup_file_holds():
+    # What this export holds: the doc's Export facts, which test_model_doc.py compares
+    # with the export's, line for line.
     doc = " ".join(DOC.read_text().split())
-    assert f"`{WARMUP_FILE}`" in doc
-    assert f"at batch sizes {' and '.join(map(str, BATCH_SIZES))}." in doc
+    sizes = " and ".join(map(str, BATCH_SIZES))
+    assert f"- TF Serving warmup: `{WARMUP_FILE}`: {len(BATCH_SIZES)} `PredictRequest`s" in doc
+    assert f"example inputs at batch sizes {sizes}." in doc
+
+
+def test_nowarmup_export_facts_say_there_is_none(stand_in_export, tmp_path):
+    path = tmp_path / "cold"
+    shutil.copytree(stand_in_export[0], path)
+    shutil.rmtree(path / "assets.extra")
+    assert warmup_fact(path).startswith("none (exported with --nowarmup)")
 
 
 @pytest.fixture(scope="module")

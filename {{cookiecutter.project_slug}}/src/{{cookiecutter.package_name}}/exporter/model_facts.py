@@ -20,6 +20,7 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.exporter.checkpoint import layers
 from {{ cookiecutter.package_name }}.exporter.reusable import weight_penalties
 from {{ cookiecutter.package_name }}.exporter.tflite_ops import tflite_needs
+from {{ cookiecutter.package_name }}.exporter.warmup import warmup_fact
 
 NOT_OBSERVABLE = "not observable: the model is a tf.Module, which declares no layers"
 # Keras layers that add noise in training mode, and the attribute that says how much.
@@ -49,6 +50,7 @@ def collect(model, export_dir, hyperparameters, inputs, archive="", sha256=""):
         "Batch normalization": _batch_norm_text(model) if keras_model else NOT_OBSERVABLE,
         "Hyperparameters": _hyperparameters_text(hyperparameters),
         "Training mode": _training_mode_text(loaded, inputs),
+        "TF Serving warmup": warmup_fact(export_dir),
         "TFLite": tflite_needs(export_dir),
         "Artifact": _artifact_text(export_dir, archive, sha256),
     }

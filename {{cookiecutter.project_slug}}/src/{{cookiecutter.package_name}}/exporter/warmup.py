@@ -110,7 +110,7 @@ def replay_requests(loaded, requests):
                 f"warmup request {number} ({signature}, {shapes}) in {WARMUP_FILE} "
                 f"does not run: {first_line(error)}"
             ) from None
-        batch_sizes.append(_batch_size(request))
+        batch_sizes.append(batch_size(request))
     return tuple(batch_sizes)
 
 
@@ -120,7 +120,19 @@ def describe(batch_sizes):
     return f"{WARMUP_FILE} ({len(batch_sizes)} requests: batch {batches})"
 
 
-def _batch_size(request):
+def warmup_fact(export_dir):
+    """The model doc's fact: what TF Serving replays when it loads the export, or nothing."""
+    requests = read_requests(export_dir)
+    if not requests:
+        return "none (exported with --nowarmup): the first requests pay for the graph's set-up"
+    sizes = " and ".join(str(batch_size(request)) for request in requests)
+    return (
+        f"`{WARMUP_FILE}`: {len(requests)} `PredictRequest`s for `serving_default`, "
+        f"example inputs at batch sizes {sizes}"
+    )
+
+
+def batch_size(request):
     """The first dimension of a request's inputs (0 for a scalar input)."""
     dims = [tensor.tensor_shape.dim for tensor in request.inputs.values()]
     return dims[0][0].size if dims and dims[0] else 0
