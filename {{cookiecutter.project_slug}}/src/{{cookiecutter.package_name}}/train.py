@@ -24,8 +24,9 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.exporter import cli
 from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError
+from {{ cookiecutter.package_name }}.exporter.input_signature import InputsError
 from {{ cookiecutter.package_name }}.exporter.restore import RestoreError
-from {{ cookiecutter.package_name }}.exporter.reusable import InputsError, OutputsError
+from {{ cookiecutter.package_name }}.exporter.reusable import OutputsError
 from {{ cookiecutter.package_name }}.exporter.train_lib import train
 
 

@@ -26,9 +26,9 @@ import tf_keras as keras
 {% if cookiecutter.__builder != "module" -%}
 from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
 {% endif -%}
+from {{ cookiecutter.package_name }}.exporter.input_signature import InputsError
 from {{ cookiecutter.package_name }}.exporter.reusable import (
     HyperparametersError,
-    InputsError,
     ReusableModule,
 {%- if cookiecutter.__builder != "module" %}
     activity_regularized,
@@ -70,11 +70,11 @@ def test_hyperparameter_defaults_are_numbers_and_serve_as_floats():
         ReusableModule(StandIn(), INPUT_SIGNATURE, OUTPUT_KEY, {"mode": "fast"})
 
 
-def test_a_model_of_several_inputs_is_refused_in_one_line():
-    # The interface's __call__, its signatures and every consumer take one input Tensor.
-    several = {"images": INPUT_SIGNATURE, "extra": tf.TensorSpec([None, 4], tf.float32)}
-    with pytest.raises(InputsError, match=r"^INPUT_SIGNATURE is a dict, not one tf.TensorSpec: "):
-        ReusableModule(StandIn(), several, OUTPUT_KEY)
+def test_nested_named_inputs_are_refused_in_one_line():
+    # A serving signature takes one level of named inputs.
+    nested = {"images": INPUT_SIGNATURE, "extra": {"more": tf.TensorSpec([None, 4], tf.float32)}}
+    with pytest.raises(InputsError, match=r"^INPUT_SIGNATURE\['extra'\] is a nested dict, "):
+        ReusableModule(StandIn(), nested, OUTPUT_KEY)
 {%- if cookiecutter.__builder != "module" %}
 
 
