@@ -50,7 +50,8 @@ EXPORTER_TESTS = {
     "tests/exporter/conftest.py",
     *(f"tests/exporter/test_{name}.py"
       for name in ("bench", "commands", "doc_facts", "export", "filesystems", "pack", "placement",
-                   "publish", "restore", "reusable", "scan", "serving_checks", "staging",
+                   "publish", "restore", "reusable", "scan", "serving_checks", "several_inputs",
+                   "staging",
                    "tflite", "verify", "warmup")),
 }
 SHARED = {
