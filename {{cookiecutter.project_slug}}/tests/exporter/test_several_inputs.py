@@ -19,7 +19,9 @@ import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
 
-from {{ cookiecutter.package_name }}.exporter.example_inputs import guess
+from {{ cookiecutter.package_name }} import model as model_py
+from {{ cookiecutter.package_name }}.exporter import example_inputs
+from {{ cookiecutter.package_name }}.exporter.example_inputs import check_accepted, guess
 from {{ cookiecutter.package_name }}.exporter.input_signature import InputsError
 from {{ cookiecutter.package_name }}.exporter.outputs import same_values
 from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
@@ -35,12 +37,12 @@ MODEL_KERAS = {{ "tf_keras" if cookiecutter.__builder == "tf_keras" else "keras"
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
 
 
-def build_several_inputs_model():
+def build_several_inputs_model(vocabulary_size=VOCABULARY_SIZE):
     """Embedded ids, masked and summed, beside the features, into 3 logits."""
     layers = MODEL_KERAS.layers
     inputs = {name: MODEL_KERAS.Input(spec.shape[1:], dtype=spec.dtype.name, name=name)
               for name, spec in SIGNATURE.items()}
-    embedded = layers.Embedding(VOCABULARY_SIZE, 4)(inputs["input_word_ids"])
+    embedded = layers.Embedding(vocabulary_size, 4)(inputs["input_word_ids"])
     masked = layers.Multiply()([embedded, layers.Reshape([6, 1])(inputs["input_mask"])])
     pooled = layers.GlobalAveragePooling1D()(masked)
     joined = layers.Concatenate()([pooled, inputs["features"]])
@@ -146,3 +148,37 @@ def test_names_other_than_the_models_inputs_are_refused_in_one_line():
                for name, spec in SIGNATURE.items()}
     with pytest.raises(InputsError, match=r"^input '\w+' is in .* only: the names of "):
         ReusableModule(build_several_inputs_model(), renamed, "logits")
+
+
+@pytest.fixture
+def several_inputs_project(monkeypatch):
+    """model.py as a user of several inputs writes it, without `example_inputs` at first."""
+    monkeypatch.setattr(model_py, "INPUT_SIGNATURE", SIGNATURE)
+    monkeypatch.delattr(model_py, "example_inputs", raising=False)
+    return monkeypatch
+
+
+def test_a_guess_the_model_fails_on_says_how_to_give_examples(several_inputs_project):
+    # Ids below 10 are guessed; a vocabulary of 3 words fails on them (an index out of range).
+    model = build_several_inputs_model(vocabulary_size=3)
+    with pytest.raises(InputsError, match=r"^the model fails on guessed example inputs \(.*\): "
+                                          r"define example_inputs\(num_examples, seed=0\) in "):
+        check_accepted(model, example_inputs.example_inputs(4))
+
+
+def test_given_examples_are_used_and_checked_entry_by_entry(several_inputs_project):
+    def given(num_examples, seed=0):
+        values = guess(SIGNATURE, num_examples, seed)
+        return {**values, "input_word_ids": values["input_word_ids"] % 3}
+
+    several_inputs_project.setattr(model_py, "example_inputs", given, raising=False)
+    assert example_inputs.example_inputs(4)["input_word_ids"].max() < 3
+    check_accepted(build_several_inputs_model(vocabulary_size=3), given(4))  # Theirs: not checked.
+
+    def wrong(num_examples, seed=0):
+        return {**given(num_examples, seed), "input_mask": np.ones([num_examples, 6], np.int32)}
+
+    several_inputs_project.setattr(model_py, "example_inputs", wrong)
+    with pytest.raises(InputsError, match=r"^example_inputs\(\) input 'input_mask' is int32, "
+                                          r"INPUT_SIGNATURE says float32$"):
+        example_inputs.example_inputs(4)
