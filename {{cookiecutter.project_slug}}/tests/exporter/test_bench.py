@@ -25,6 +25,7 @@ from {{ cookiecutter.package_name }}.exporter.bench_report import (
     judged,
 )
 from {{ cookiecutter.package_name }}.exporter.benchmark import WARMUP_PART, benchmark
+from {{ cookiecutter.package_name }}.exporter.input_signature import named
 {%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, build_model
@@ -50,7 +51,8 @@ def save_plainly(model, path):
     """The stand-in's plain export: a bare tf.saved_model.save, with a function to call."""
     plain = tf.Module()
     plain.model = model
-    plain.serve = tf.function(lambda inputs: model(inputs), input_signature=[INPUT_SIGNATURE])
+    signature = [named(INPUT_SIGNATURE)]
+    plain.serve = tf.function(lambda inputs: model(inputs), input_signature=signature)
     tf.saved_model.save(plain, str(path))
 
 

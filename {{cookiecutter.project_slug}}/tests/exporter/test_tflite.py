@@ -24,7 +24,8 @@ from {{ cookiecutter.package_name }}.exporter.tflite import (
     write_tflite,
 )
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
-from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE
+
+from model_io import {% if cookiecutter.__inputs == "image" %}by_name, {% endif %}named_inputs
 
 # Whether the example model converts with TFLite's builtin ops alone. Text models
 # do not: their tokenizer's string ops have no builtin kernel (tokenizer.py).
@@ -46,7 +47,7 @@ def tflite_export(checkpoint_dir, command_line, env, tmp_path_factory):
 
 def litert_outputs(flatbuffer, inputs):
     runner = Interpreter(model_content=flatbuffer).get_signature_runner("serving_default")
-    return runner(**{INPUT_SIGNATURE.name: inputs})
+    return runner(**named_inputs(inputs))
 
 
 {% if cookiecutter.__inputs == "image" -%}
@@ -54,7 +55,7 @@ def saved_model_outputs(export_dir, inputs):
     signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
     return {
         key: value.numpy()
-        for key, value in signature(**{INPUT_SIGNATURE.name: tf.constant(inputs)}).items()
+        for key, value in signature(**by_name(inputs)).items()
     }
 
 
