@@ -39,8 +39,9 @@ EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
     for name in ("__init__", "baseline", "bench_report", "benchmark", "checkpoint",
                  "checkpoint_contents", "cli", "destination", "doc_facts", "errors",
-                 "example_inputs", "expectations", "export_lib", "filesystems", "fingerprint", "flex_ops",
-                 "fresh_process", "gradients", "input_signature", "kaggle_metadata", "keras_weights", "litert_check",
+                 "example_inputs", "expectations", "export_lib", "filesystems", "fingerprint",
+                 "flex_ops", "fresh_process", "gradients", "input_signature", "kaggle_metadata",
+                 "keras_weights", "litert_check",
                  "manifest", "model_checks", "model_facts", "op_allowlist", "outputs", "pack",
                  "publish_lib", "report", "restore", "reusable", "serving_checks", "staging",
                  "tflite", "tflite_ops", "timing", "traces", "train_lib", "upload",

@@ -50,6 +50,34 @@ tflite_model = converter.convert()
     }
 
 
+# The doc of a member of several named inputs: each input listed, the fine-tuning
+# example on a dict of Inputs (Sequential takes one), TFLite's runner given each by name.
+def several_inputs(inputs, keras_inputs):
+    """Doc edits for a member whose `INPUT_SIGNATURE` is a dict: `inputs` lists
+    (name, dtype, shape, meaning), `keras_inputs` the example's `tf_keras.Input`s."""
+    listed = "\n".join(
+        f"  - `{name}`: a {dtype} Tensor of shape `{shape}`: {meaning}."
+        for name, dtype, shape, meaning in inputs
+    )
+    names = ", ".join(f"`{name}`" for name, *_ in inputs)
+    return {
+        "- Input: a float32 Tensor of shape `[batch, 32, 32, 3]`: RGB images with\n"
+        "  values in `[0, 1]`. Any batch size works; other dtypes (uint8, float64) are rejected.":
+        f"- Inputs, a dict of named Tensors; any batch size works:\n{listed}",
+        "signature takes `images` and": f"signature takes {names}, each by name, and",
+        "`images` is a float32 array\nof shape `[batch, 32, 32, 3]` with values in `[0, 1]`":
+        "`images` is a dict of\narrays, one per input",
+        """model = tf_keras.Sequential([
+    tf_keras.Input((32, 32, 3)),
+    hub.KerasLayer("path/to/saved_model", trainable=True),
+    tf_keras.layers.Dense(5),
+])""": f"""inputs = {{{keras_inputs}}}
+outputs = hub.KerasLayer("path/to/saved_model", trainable=True)(inputs)
+model = tf_keras.Model(inputs, tf_keras.layers.Dense(5)(outputs))""",
+        '("serving_default")(images=images)': '("serving_default")(**images)',
+    }
+
+
 # How the text members read text, for their docs.
 GIVEN_VOCABULARY = "A `TextVectorization` layer with a given vocabulary turns texts into word ids."
 ADAPTED_VOCABULARY = "A `TextVectorization` layer adapted in `build_model()` makes word ids."
@@ -167,6 +195,20 @@ MEMBERS = [
         "words and bigrams by TF-IDF.",
     ),
     Member("module_lists_and_dicts.py", "checkpoint", "keras3", "image-classification"),
+    Member(
+        "tf_keras_structured_data.py", "keras_full", "tf_keras", "image-classification",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            **several_inputs(
+                [("age", "float32", "[batch, 1]", "ages in `[0, 1]`"),
+                 ("rooms", "int32", "[batch, 1]", "room counts below 6"),
+                 ("city", "string", "[batch, 1]", "city names")],
+                '"age": tf_keras.Input((1,), name="age"), '
+                '"rooms": tf_keras.Input((1,), dtype="int32", name="rooms"), '
+                '"city": tf_keras.Input((1,), dtype="string", name="city")',
+            ),
+        },
+    ),
     Member(
         "module_keras_text_embedding.py", "checkpoint", "keras3", "text-embedding", doc={},
         reads_text="A `StringLookup` layer turns each word into an id; its vocabulary is given.",

@@ -140,7 +140,7 @@ def test_the_baseline_is_a_plain_export_of_your_model(
     missing.subtract(shapes)
     assert not +missing, f"variables of these shapes were not saved: {sorted(+missing)}"
 {%- else %}
-    outputs = as_dict(call(tf.constant(inputs)), OUTPUT_KEY)
+    outputs = as_dict(call(tf.nest.map_structure(tf.constant, inputs)), OUTPUT_KEY)
     expected = as_dict(inference_outputs(model, inputs), OUTPUT_KEY)
     assert {name: tuple(value.shape) for name, value in outputs.items()} == {
         name: value.shape for name, value in expected.items()

@@ -44,9 +44,11 @@ from stand_in import StandIn
 
 
 def zeros_batch(size=2):
-    """A batch of this project's inputs; of size 1 where the model takes any size."""
-    shape = [size, *(dim or 1 for dim in INPUT_SIGNATURE.shape[1:])]
-    return tf.zeros(shape, INPUT_SIGNATURE.dtype)
+    """A batch of this project's inputs (each of several); of size 1 where it takes any size."""
+    return tf.nest.map_structure(
+        lambda spec: tf.zeros([size, *(dim or 1 for dim in spec.shape[1:])], spec.dtype),
+        INPUT_SIGNATURE,
+    )
 
 
 def test_network_is_traced_once_per_training_mode_and_never_by_the_save(tmp_path):
@@ -72,7 +74,8 @@ def test_hyperparameter_defaults_are_numbers_and_serve_as_floats():
 
 def test_nested_named_inputs_are_refused_in_one_line():
     # A serving signature takes one level of named inputs.
-    nested = {"images": INPUT_SIGNATURE, "extra": {"more": tf.TensorSpec([None, 4], tf.float32)}}
+    spec = tf.TensorSpec([None, 4], tf.float32)
+    nested = {"numbers": spec, "extra": {"more": spec}}
     with pytest.raises(InputsError, match=r"^INPUT_SIGNATURE\['extra'\] is a nested dict, "):
         ReusableModule(StandIn(), nested, OUTPUT_KEY)
 {%- if cookiecutter.__builder != "module" %}

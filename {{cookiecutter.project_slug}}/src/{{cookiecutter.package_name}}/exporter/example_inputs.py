@@ -19,7 +19,10 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }} import model as model_py
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
-from {{ cookiecutter.package_name }}.exporter.input_signature import InputsError, check_inputs
+from {{ cookiecutter.package_name }}.exporter.input_signature import (
+    InputsError,
+    check_inputs,
+)
 
 # A dimension the signature leaves None (a sequence of any length), in a guess.
 ANY_LENGTH = 8
@@ -46,9 +49,10 @@ def example_inputs(num_examples, seed=0):
         check_inputs(inputs, signature)
         return inputs
     if not isinstance(signature, dict):
-        from {{ cookiecutter.package_name }}.data import synthetic_examples  # data.py imports this.
+        # Imported here: data.py imports this module (for a dict's labelled examples).
+        from {{ cookiecutter.package_name }} import data
 
-        return synthetic_examples(num_examples, seed=seed)[0]
+        return data.synthetic_examples(num_examples, seed=seed)[0]
     return guess(signature, num_examples, seed)
 
 
