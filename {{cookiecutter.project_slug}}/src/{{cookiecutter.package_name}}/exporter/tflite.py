@@ -111,10 +111,15 @@ def convert(export_dir, *, select_ops=False):
             f"no TFLite kernel runs {', '.join(custom_ops)}, builtin or TensorFlow's; only a "
             "custom TFLite op would (tensorflow/tensorflow#42673)"
         )
-    if not flex_ops:
-        if unlowered:  # Its first line is a source location, not a reason.
-            raise TFLiteError(f"TFLite's converter cannot lower {', '.join(unlowered)}")
+    if not flex_ops and not unlowered:
         raise TFLiteError(f"TFLite's converter failed: {reason}")
+    if not flex_ops and not select_ops:  # Its first line is a source location, not a reason.
+        raise TFLiteError(
+            f"TFLite's converter cannot lower {', '.join(unlowered)}; --tflite_select_ops "
+            f"keeps them as TensorFlow (Flex) ops, and the .tflite then needs {FLEX_RUNTIME}"
+        )
+    # A tf_keras GRU's or LSTM's tensor lists: Select TF ops keep them (`tflite_ops.py`).
+    flex_ops = flex_ops or unlowered
     if not select_ops:
         raise TFLiteError(
             f"TFLite's builtin ops cannot run {', '.join(flex_ops)}; --tflite_select_ops "

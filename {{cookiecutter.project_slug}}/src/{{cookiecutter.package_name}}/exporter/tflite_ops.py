@@ -23,6 +23,10 @@ def converter(export_dir, *, select_ops=False):
     tflite_converter.target_spec.supported_ops = [
         tf.lite.OpsSet.TFLITE_BUILTINS, *([tf.lite.OpsSet.SELECT_TF_OPS] if select_ops else []),
     ]
+    if select_ops:
+        # A tf_keras GRU or LSTM loops over tensor lists, which the builtins cannot lower
+        # (TensorListReserve): kept as the Flex ops they are, as the converter advises.
+        tflite_converter._experimental_lower_tensor_list_ops = False
     return tflite_converter
 
 
