@@ -196,6 +196,21 @@ MEMBERS = [
     ),
     Member("module_lists_and_dicts.py", "checkpoint", "keras3", "image-classification"),
     Member(
+        "module_image_with_metadata.py", "checkpoint", "keras3", "image-classification",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            **several_inputs(
+                [("flash", "bool", "[batch]", "whether the flash fired"),
+                 ("images", "float32", "[batch, 32, 32, 3]", "RGB images with values in "
+                  "`[0, 1]`"),
+                 ("metadata", "float32", "[batch, 4]", "exposure settings, scaled to `[0, 1]`")],
+                '"images": tf_keras.Input((32, 32, 3), name="images"), '
+                '"metadata": tf_keras.Input((4,), name="metadata"), '
+                '"flash": tf_keras.Input((), dtype="bool", name="flash")',
+            ),
+        },
+    ),
+    Member(
         "tf_keras_structured_data.py", "keras_full", "tf_keras", "image-classification",
         doc={
             **NO_DROPOUT_ARGUMENT,
