@@ -52,9 +52,11 @@ tflite_model = converter.convert()
 
 # The doc of a member of several named inputs: each input listed, the fine-tuning
 # example on a dict of Inputs (Sequential takes one), TFLite's runner given each by name.
-def several_inputs(inputs, keras_inputs):
+def several_inputs(inputs, keras_inputs, output_key=""):
     """Doc edits for a member whose `INPUT_SIGNATURE` is a dict: `inputs` lists
-    (name, dtype, shape, meaning), `keras_inputs` the example's `tf_keras.Input`s."""
+    (name, dtype, shape, meaning), `keras_inputs` the example's `tf_keras.Input`s,
+    `output_key` the output hub.KerasLayer picks of a model that returns a dict."""
+    pick = f', output_key="{output_key}"' if output_key else ""
     listed = "\n".join(
         f"  - `{name}`: a {dtype} Tensor of shape `{shape}`: {meaning}."
         for name, dtype, shape, meaning in inputs
@@ -72,7 +74,7 @@ def several_inputs(inputs, keras_inputs):
     hub.KerasLayer("path/to/saved_model", trainable=True),
     tf_keras.layers.Dense(5),
 ])""": f"""inputs = {{{keras_inputs}}}
-outputs = hub.KerasLayer("path/to/saved_model", trainable=True)(inputs)
+outputs = hub.KerasLayer("path/to/saved_model", trainable=True{pick})(inputs)
 model = tf_keras.Model(inputs, tf_keras.layers.Dense(5)(outputs))""",
         '("serving_default")(images=images)': '("serving_default")(**images)',
     }
@@ -195,6 +197,27 @@ MEMBERS = [
         "words and bigrams by TF-IDF.",
     ),
     Member("module_lists_and_dicts.py", "checkpoint", "keras3", "image-classification"),
+    Member(
+        "keras3_bert_like_encoder_piece.py", "keras_piece", "keras3", "image-feature-vector",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            **several_inputs(
+                [(name, "int32", "[batch, 16]", meaning) for name, meaning in (
+                    ("input_word_ids", "word ids below 32 of the first 16 tokens"),
+                    ("input_mask", "1 for a token, 0 past the end of the text"),
+                    ("input_type_ids", "segment ids below 10"))],
+                ", ".join(f'"{name}": tf_keras.Input((16,), dtype="int32", name="{name}")'
+                          for name in ("input_word_ids", "input_mask", "input_type_ids")),
+                output_key="pooled_output",
+            ),
+            "- Output: a float32 Tensor of shape `[batch, 64]`: the feature vector of each image.":
+            '- Outputs, a dict: `"pooled_output"`, float32 `[batch, 32]`, a feature vector of '
+            'each text; `"sequence_output"`, float32 `[batch, 16, 32]`, one for each token.',
+            'returns `{"feature_vector": ...}`': 'returns `{"pooled_output": ..., '
+            '"sequence_output": ...}`',
+            '["feature_vector"]': '["pooled_output"]',
+        },
+    ),
     Member(
         "module_image_with_metadata.py", "checkpoint", "keras3", "image-classification",
         doc={
