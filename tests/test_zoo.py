@@ -219,6 +219,41 @@ MEMBERS = [
         },
     ),
     Member(
+        "tf_keras_recurrent_encoder_piece.py", "keras_piece", "tf_keras", "text-embedding",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            "- Input: a string Tensor of shape `[batch]`, one text per example. Any batch\n"
+            "  size works; a `[batch, 1]` Tensor or numbers are rejected.":
+            "- Inputs, a dict of int32 Tensors of shape `[batch, 16]`, token ids of the first\n"
+            "  16 tokens of each text (a tokenizer outside the model makes them):\n"
+            "  - `input_word_ids`: word ids below 32;\n"
+            "  - `input_mask`: 1 for a token, 0 past the end of the text;\n"
+            "  - `input_type_ids`: segment ids below 10.",
+            "signature takes `text` and": "signature takes `input_word_ids`, `input_mask` and "
+            "`input_type_ids`, each by name, and",
+            "`texts` is a NumPy array of\nstrings": "`texts` is a dict of\nint32 arrays, one "
+            "per input",
+            """model = tf_keras.Sequential([
+    tf_keras.Input([], dtype=tf.string),
+    hub.KerasLayer(
+        "path/to/saved_model", trainable=True,
+        output_key="pooled_output",
+    ),
+    tf_keras.layers.Dense(5),
+])""": """inputs = {
+    name: tf_keras.Input((16,), dtype=tf.int32, name=name)
+    for name in ("input_word_ids", "input_mask", "input_type_ids")
+}
+encoder = hub.KerasLayer("path/to/saved_model", trainable=True, output_key="pooled_output")
+model = tf_keras.Model(inputs, tf_keras.layers.Dense(5)(encoder(inputs)))""",
+            "has no builtin kernels for four of the tokenizer's ops\n(`RaggedTensorToTensor`, "
+            "`StringLower`, `StringSplitV2`,\n`StringToHashBucketFast`; the vocabulary lookup "
+            "itself converts).": "has no builtin kernels for the tensor lists of the\nGRU "
+            "and LSTM.",
+        },
+        reads_text="Token ids come from a tokenizer outside the model.",
+    ),
+    Member(
         "module_image_with_metadata.py", "checkpoint", "keras3", "image-classification",
         doc={
             **NO_DROPOUT_ARGUMENT,
