@@ -26,6 +26,8 @@ from {{ cookiecutter.package_name }}.exporter.input_signature import InputsError
 from {{ cookiecutter.package_name }}.exporter.outputs import same_values
 from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
 
+from consumer_defaults import keras_defaults
+
 SIGNATURE = {
     "input_word_ids": tf.TensorSpec([None, 6], tf.int32),
     "input_mask": tf.TensorSpec([None, 6], tf.float32),
@@ -38,7 +40,15 @@ SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
 
 
 def build_several_inputs_model(vocabulary_size=VOCABULARY_SIZE):
-    """Embedded ids, masked and summed, beside the features, into 3 logits."""
+    """Embedded ids, masked and summed, beside the features, into 3 logits.
+
+    In float32, whatever dtype policy this project's model.py sets (mixed precision).
+    """
+    with keras_defaults():
+        return _several_inputs_model(vocabulary_size)
+
+
+def _several_inputs_model(vocabulary_size):
     layers = MODEL_KERAS.layers
     inputs = {name: MODEL_KERAS.Input(spec.shape[1:], dtype=spec.dtype.name, name=name)
               for name, spec in SIGNATURE.items()}
@@ -95,8 +105,9 @@ def test_hub_keras_layer_fine_tunes_every_weight_on_a_dict_of_inputs(several):
     source, path = several
     inputs = {name: tf_keras.Input(spec.shape[1:], dtype=spec.dtype, name=name)
               for name, spec in SIGNATURE.items()}
-    layer = hub.KerasLayer(str(path), trainable=True)
-    model = tf_keras.Model(inputs, layer(inputs))
+    with keras_defaults():
+        layer = hub.KerasLayer(str(path), trainable=True)
+        model = tf_keras.Model(inputs, layer(inputs))
     model.compile(optimizer=tf_keras.optimizers.SGD(0.5),
                   loss=tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     assert len(model.losses) == 1  # The Dense kernel's L2 penalty.
@@ -114,12 +125,14 @@ def test_tfsm_layer_takes_the_dict_through_serve(several):
     # which `serve` takes and `serving_default` (named arguments only) refuses.
     model, path = several
     inputs = examples(4)
-    layer = keras.layers.TFSMLayer(
-        str(path), call_endpoint="serve", call_training_endpoint="serve_training"
-    )
+    with keras_defaults():
+        layer = keras.layers.TFSMLayer(
+            str(path), call_endpoint="serve", call_training_endpoint="serve_training"
+        )
     assert same_values(layer(inputs)["logits"], model(inputs, training=False))
     with pytest.raises(TypeError, match="too many positional arguments"):
-        keras.layers.TFSMLayer(str(path), call_endpoint="serving_default")(inputs)
+        with keras_defaults():
+            keras.layers.TFSMLayer(str(path), call_endpoint="serving_default")(inputs)
 
 
 def test_saved_model_cli_runs_with_every_input(several, tmp_path):
