@@ -39,13 +39,13 @@ EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
     for name in ("__init__", "baseline", "bench_report", "benchmark", "beside", "checkpoint",
                  "checkpoint_contents", "cli", "compute_dtype", "destination", "doc_facts",
-                 "errors", "expectations", "export_lib", "filesystems", "fingerprint", "flex_ops",
-                 "fresh_process", "gradients", "kaggle_metadata", "kaggle_signing", "keras_weights",
-                 "litert_check", "manifest", "model_checks", "model_facts", "op_allowlist", "outputs",
-                 "pack",
-                 "publish_lib", "report", "restore", "reusable", "serving_checks", "signing",
-                 "staging", "tflite", "tflite_ops", "tflite_variation", "timing", "traces", "train_lib",
-                 "upload", "upload_plan",
+                 "errors", "example_inputs", "expectations", "export_lib", "filesystems",
+                 "fingerprint", "flex_ops", "fresh_process", "gradients", "input_signature",
+                 "kaggle_metadata", "kaggle_signing", "keras_weights", "litert_check", "manifest",
+                 "model_checks", "model_facts", "op_allowlist", "outputs", "pack", "publish_lib",
+                 "report", "restore", "reusable", "serving_checks", "signing", "staging", "tflite",
+                 "tflite_ops", "tflite_variation", "timing", "traces", "train_lib", "upload",
+                 "upload_plan",
                  "variable_names", "verified_save", "verify", "warmup")
 }
 EXPORTER_TESTS = {
@@ -53,7 +53,7 @@ EXPORTER_TESTS = {
     *(f"tests/exporter/test_{name}.py"
       for name in ("bench", "commands", "compute_dtype", "doc_facts", "export", "filesystems",
                    "pack", "placement", "publish", "restore", "reusable", "scan", "serving_checks",
-                   "signing", "staging", "tflite", "verify", "warmup")),
+                   "several_inputs", "signing", "staging", "tflite", "verify", "warmup")),
 }
 SHARED = {
     ".gitignore",

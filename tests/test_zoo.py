@@ -50,6 +50,36 @@ tflite_model = converter.convert()
     }
 
 
+# The doc of a member of several named inputs: each input listed, the fine-tuning
+# example on a dict of Inputs (Sequential takes one), TFLite's runner given each by name.
+def several_inputs(inputs, keras_inputs, output_key=""):
+    """Doc edits for a member whose `INPUT_SIGNATURE` is a dict: `inputs` lists
+    (name, dtype, shape, meaning), `keras_inputs` the example's `tf_keras.Input`s,
+    `output_key` the output hub.KerasLayer picks of a model that returns a dict."""
+    pick = f', output_key="{output_key}"' if output_key else ""
+    listed = "\n".join(
+        f"  - `{name}`: a {dtype} Tensor of shape `{shape}`: {meaning}."
+        for name, dtype, shape, meaning in inputs
+    )
+    names = ", ".join(f"`{name}`" for name, *_ in inputs)
+    return {
+        "- Input: a float32 Tensor of shape `[batch, 32, 32, 3]`: RGB images with\n"
+        "  values in `[0, 1]`. Any batch size works; other dtypes (uint8, float64) are rejected.":
+        f"- Inputs, a dict of named Tensors; any batch size works:\n{listed}",
+        "signature takes `images` and": f"signature takes {names}, each by name, and",
+        "`images` is a float32 array\nof shape `[batch, 32, 32, 3]` with values in `[0, 1]`":
+        "`images` is a dict of\narrays, one per input",
+        """model = tf_keras.Sequential([
+    tf_keras.Input((32, 32, 3)),
+    hub.KerasLayer("path/to/saved_model", trainable=True),
+    tf_keras.layers.Dense(5),
+])""": f"""inputs = {{{keras_inputs}}}
+outputs = hub.KerasLayer("path/to/saved_model", trainable=True{pick})(inputs)
+model = tf_keras.Model(inputs, tf_keras.layers.Dense(5)(outputs))""",
+        '("serving_default")(images=images)': '("serving_default")(**images)',
+    }
+
+
 # How the text members read text, for their docs.
 GIVEN_VOCABULARY = "A `TextVectorization` layer with a given vocabulary turns texts into word ids."
 ADAPTED_VOCABULARY = "A `TextVectorization` layer adapted in `build_model()` makes word ids."
@@ -167,6 +197,91 @@ MEMBERS = [
         "words and bigrams by TF-IDF.",
     ),
     Member("module_lists_and_dicts.py", "checkpoint", "keras3", "image-classification"),
+    Member(
+        "keras3_bert_like_encoder_piece.py", "keras_piece", "keras3", "image-feature-vector",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            **several_inputs(
+                [(name, "int32", "[batch, 16]", meaning) for name, meaning in (
+                    ("input_word_ids", "word ids below 32 of the first 16 tokens"),
+                    ("input_mask", "1 for a token, 0 past the end of the text"),
+                    ("input_type_ids", "segment ids below 10"))],
+                ", ".join(f'"{name}": tf_keras.Input((16,), dtype="int32", name="{name}")'
+                          for name in ("input_word_ids", "input_mask", "input_type_ids")),
+                output_key="pooled_output",
+            ),
+            "- Output: a float32 Tensor of shape `[batch, 64]`: the feature vector of each image.":
+            '- Outputs, a dict: `"pooled_output"`, float32 `[batch, 32]`, a feature vector of '
+            'each text; `"sequence_output"`, float32 `[batch, 16, 32]`, one for each token.',
+            'returns `{"feature_vector": ...}`': 'returns `{"pooled_output": ..., '
+            '"sequence_output": ...}`',
+            '["feature_vector"]': '["pooled_output"]',
+        },
+    ),
+    Member(
+        "tf_keras_recurrent_encoder_piece.py", "keras_piece", "tf_keras", "text-embedding",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            "- Input: a string Tensor of shape `[batch]`, one text per example. Any batch\n"
+            "  size works; a `[batch, 1]` Tensor or numbers are rejected.":
+            "- Inputs, a dict of int32 Tensors of shape `[batch, 16]`, token ids of the first\n"
+            "  16 tokens of each text (a tokenizer outside the model makes them):\n"
+            "  - `input_word_ids`: word ids below 32;\n"
+            "  - `input_mask`: 1 for a token, 0 past the end of the text;\n"
+            "  - `input_type_ids`: segment ids below 10.",
+            "signature takes `text` and": "signature takes `input_word_ids`, `input_mask` and "
+            "`input_type_ids`, each by name, and",
+            "`texts` is a NumPy array of\nstrings": "`texts` is a dict of\nint32 arrays, one "
+            "per input",
+            """model = tf_keras.Sequential([
+    tf_keras.Input([], dtype=tf.string),
+    hub.KerasLayer(
+        "path/to/saved_model", trainable=True,
+        output_key="pooled_output",
+    ),
+    tf_keras.layers.Dense(5),
+])""": """inputs = {
+    name: tf_keras.Input((16,), dtype=tf.int32, name=name)
+    for name in ("input_word_ids", "input_mask", "input_type_ids")
+}
+encoder = hub.KerasLayer("path/to/saved_model", trainable=True, output_key="pooled_output")
+model = tf_keras.Model(inputs, tf_keras.layers.Dense(5)(encoder(inputs)))""",
+            "has no builtin kernels for four of the tokenizer's ops\n(`RaggedTensorToTensor`, "
+            "`StringLower`, `StringSplitV2`,\n`StringToHashBucketFast`; the vocabulary lookup "
+            "itself converts).": "has no builtin kernels for the tensor lists of the\nGRU "
+            "and LSTM.",
+        },
+        reads_text="Token ids come from a tokenizer outside the model.",
+    ),
+    Member(
+        "module_image_with_metadata.py", "checkpoint", "keras3", "image-classification",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            **several_inputs(
+                [("flash", "bool", "[batch]", "whether the flash fired"),
+                 ("images", "float32", "[batch, 32, 32, 3]", "RGB images with values in "
+                  "`[0, 1]`"),
+                 ("metadata", "float32", "[batch, 4]", "exposure settings, scaled to `[0, 1]`")],
+                '"images": tf_keras.Input((32, 32, 3), name="images"), '
+                '"metadata": tf_keras.Input((4,), name="metadata"), '
+                '"flash": tf_keras.Input((), dtype="bool", name="flash")',
+            ),
+        },
+    ),
+    Member(
+        "tf_keras_structured_data.py", "keras_full", "tf_keras", "image-classification",
+        doc={
+            **NO_DROPOUT_ARGUMENT,
+            **several_inputs(
+                [("age", "float32", "[batch, 1]", "ages in `[0, 1]`"),
+                 ("rooms", "int32", "[batch, 1]", "room counts below 6"),
+                 ("city", "string", "[batch, 1]", "city names")],
+                '"age": tf_keras.Input((1,), name="age"), '
+                '"rooms": tf_keras.Input((1,), dtype="int32", name="rooms"), '
+                '"city": tf_keras.Input((1,), dtype="string", name="city")',
+            ),
+        },
+    ),
     Member(
         "module_keras_text_embedding.py", "checkpoint", "keras3", "text-embedding", doc={},
         reads_text="A `StringLookup` layer turns each word into an id; its vocabulary is given.",

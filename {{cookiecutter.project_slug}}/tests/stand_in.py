@@ -23,4 +23,5 @@ class StandIn(tf.Module):
     def __call__(self, inputs, training=False, **hyperparameters):
         del hyperparameters  # Unused.
         self.modes.append(training)
-        return tf.fill([tf.shape(inputs)[0], 1], tf.reduce_mean(self.weights))
+        batch = tf.nest.flatten(inputs)[0]  # The first input of several (a dict) will do.
+        return tf.fill([tf.shape(batch)[0], 1], tf.reduce_mean(self.weights))

@@ -24,20 +24,26 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.exporter import cli
 from {{ cookiecutter.package_name }}.exporter.filesystems import UnknownSchemeError
+from {{ cookiecutter.package_name }}.exporter.input_signature import InputsError
 from {{ cookiecutter.package_name }}.exporter.restore import RestoreError
-from {{ cookiecutter.package_name }}.exporter.reusable import InputsError, OutputsError
+from {{ cookiecutter.package_name }}.exporter.reusable import OutputsError
 from {{ cookiecutter.package_name }}.exporter.train_lib import train
+{%- if cookiecutter.__builder == "keras3" %}
+from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE
+{%- endif %}
 
 
 def make_strategy(name):
     """The `tf.distribute` strategy called `name` (see the module docstring)."""
     if name == "mirrored":
-{%- if cookiecutter.__builder == "keras3" and cookiecutter.__inputs == "text" %}
+{%- if cookiecutter.__builder == "keras3" %}
         # Keras 3's fit averages the first batch over the replicas to build the
         # model (_maybe_symbolic_build in keras/src/backend/tensorflow/trainer.py):
-        # with string inputs and two or more replicas that fails in AddN.
+        # with string inputs (text, or a dict's string entry) and two or more
+        # replicas that fails in AddN.
         strategy = tf.distribute.MirroredStrategy()
-        if strategy.num_replicas_in_sync > 1:
+        takes_strings = any(spec.dtype == tf.string for spec in tf.nest.flatten(INPUT_SIGNATURE))
+        if takes_strings and strategy.num_replicas_in_sync > 1:
             raise ValueError(
                 "Keras 3's fit cannot split string inputs over several replicas of "
                 "MirroredStrategy; use keras_flavour tf_keras or model_type checkpoint"

@@ -25,6 +25,7 @@ from {{ cookiecutter.package_name }}.exporter.bench_report import (
     judged,
 )
 from {{ cookiecutter.package_name }}.exporter.benchmark import WARMUP_PART, benchmark
+from {{ cookiecutter.package_name }}.exporter.input_signature import named
 {%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, build_model
@@ -50,7 +51,8 @@ def save_plainly(model, path):
     """The stand-in's plain export: a bare tf.saved_model.save, with a function to call."""
     plain = tf.Module()
     plain.model = model
-    plain.serve = tf.function(lambda inputs: model(inputs), input_signature=[INPUT_SIGNATURE])
+    signature = [named(INPUT_SIGNATURE)]
+    plain.serve = tf.function(lambda inputs: model(inputs), input_signature=signature)
     tf.saved_model.save(plain, str(path))
 
 
@@ -138,7 +140,7 @@ def test_the_baseline_is_a_plain_export_of_your_model(
     missing.subtract(shapes)
     assert not +missing, f"variables of these shapes were not saved: {sorted(+missing)}"
 {%- else %}
-    outputs = as_dict(call(tf.constant(inputs)), OUTPUT_KEY)
+    outputs = as_dict(call(tf.nest.map_structure(tf.constant, inputs)), OUTPUT_KEY)
     expected = as_dict(inference_outputs(model, inputs), OUTPUT_KEY)
     assert {name: tuple(value.shape) for name, value in outputs.items()} == {
         name: value.shape for name, value in expected.items()

@@ -19,6 +19,7 @@ from {{ cookiecutter.package_name }}.exporter.doc_facts import (
 )
 from {{ cookiecutter.package_name }}.exporter.model_facts import collect
 from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
+from {{ cookiecutter.package_name }}.exporter.tflite import convert
 from {{ cookiecutter.package_name }}.exporter.tflite_ops import tflite_needs
 
 SIGNATURE = tf.TensorSpec([None, 4], tf.float32, name="features")
@@ -154,3 +155,6 @@ def test_an_op_tflite_cannot_lower_is_named(tmp_path):
     inputs = tf_keras.Input((20, 8))
     tf.saved_model.save(tf_keras.Model(inputs, tf_keras.layers.LSTM(4)(inputs)), str(tmp_path))
     assert tflite_needs(tmp_path) == "cannot convert: the converter cannot lower TensorListReserve"
+    # export --tflite_select_ops keeps the tensor lists as Flex ops, as the converter advises.
+    flatbuffer, flex_ops = convert(tmp_path, select_ops=True)
+    assert flatbuffer and "TensorListReserve" in flex_ops

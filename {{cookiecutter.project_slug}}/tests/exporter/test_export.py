@@ -13,9 +13,10 @@ from {{ cookiecutter.package_name }}.exporter.reusable import (
     activity_regularized,
     weight_penalties,
 )
-from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 
 from digests import file_digests
+from model_io import by_name, first_entry, input_specs, of_another_dtype, with_entry
 
 
 def test_export_command_reports_the_verified_artifact(export_run, source_model):
@@ -94,23 +95,25 @@ def test_exported_files_have_the_users_permissions(racing_exports):
 
 
 def test_wrong_dtype_and_shape_are_clear_errors(export_dir, inputs):
+    name, values = first_entry(inputs)  # Of several inputs, the first is made wrong.
+    spec = input_specs()[name]
+    wrong_dtype = of_another_dtype(name, values)
     {%- if cookiecutter.__inputs == "text" %}
-    wrong_dtype, wrong_shape = tf.range(len(inputs)), inputs[:, None]
+    wrong_shape = values[:, None]
     {%- else %}
-    wrong_dtype = inputs.astype("float32" if INPUT_SIGNATURE.dtype == tf.float64 else "float64")
     # One channel short: wrong for any image size, also where height and width are None.
-    wrong_shape = inputs[..., :-1]
+    wrong_shape = values[..., :-1] if values.ndim > 2 else values[:, None]
     {%- endif %}
     # The serving signature names dtypes as TensorFlow's DataType proto does (float32: "float").
-    dtype = types_pb2.DataType.Name(INPUT_SIGNATURE.dtype.as_datatype_enum)
+    dtype = types_pb2.DataType.Name(spec.dtype.as_datatype_enum)
     dtype = dtype.removeprefix("DT_").lower()
     loaded = tf.saved_model.load(str(export_dir))
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):
-        loaded(wrong_dtype)
+        loaded(with_entry(inputs, wrong_dtype))
     with pytest.raises((TypeError, ValueError), match="matching concrete function"):
-        loaded(wrong_shape)
+        loaded(with_entry(inputs, wrong_shape))
     serving = loaded.signatures["serving_default"]
     with pytest.raises(tf.errors.InvalidArgumentError, match=f"expected to be a {dtype} tensor"):
-        serving(tf.constant(wrong_dtype))
+        serving(**by_name(with_entry(inputs, wrong_dtype)))
     with pytest.raises(tf.errors.InvalidArgumentError, match="not compatible with expected shape"):
-        serving(tf.constant(wrong_shape))
+        serving(**by_name(with_entry(inputs, wrong_shape)))

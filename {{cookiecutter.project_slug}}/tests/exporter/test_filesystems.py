@@ -38,6 +38,7 @@ from {{ cookiecutter.package_name }}.exporter.upload import CLAIM, UploadError, 
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 
+from model_io import by_name
 from stand_in import StandIn
 
 CHECKPOINTS, MODELS = "ram://run/checkpoints", "ram://bucket/models"
@@ -64,7 +65,7 @@ def test_your_export_loads_from_ram_with_its_assets(export_dir, source_model, in
     loaded = hub.load(url)
     expected = inference_outputs(source_model, inputs)
     assert not differing_outputs(loaded(inputs), expected, OUTPUT_KEY)
-    serving = loaded.signatures["serving_default"](tf.constant(inputs))
+    serving = loaded.signatures["serving_default"](**by_name(inputs))
     assert not differing_outputs(serving, expected, OUTPUT_KEY)
 
 

@@ -25,9 +25,10 @@ from {{ cookiecutter.package_name }}.exporter.pack import (
     pack_saved_model,
 )
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict
-from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
+from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 
 from consumer_defaults import keras_defaults
+from model_io import stacked
 
 DOC = next(Path(__file__).resolve().parents[2].glob("assets/docs/*/models/*/*.md"))
 
@@ -171,9 +172,6 @@ def test_keras_layer_of_the_package_url_computes_as_the_export(
     # hub.KerasLayer takes one output: the one under OUTPUT_KEY when the model returns a dict.
     output_key = OUTPUT_KEY if isinstance(expected, dict) else None
     with keras_defaults():
-        model = tf_keras.Sequential([
-            tf_keras.Input(INPUT_SIGNATURE.shape[1:], dtype=INPUT_SIGNATURE.dtype),
-            hub.KerasLayer(package_url, output_key=output_key),
-        ])
+        model = stacked(tf_keras, [hub.KerasLayer(package_url, output_key=output_key)])
     assert same_values(model(inputs).numpy(), as_dict(expected, OUTPUT_KEY)[OUTPUT_KEY])
     assert Path(hub.resolve(package_url)).parent == hub_cache

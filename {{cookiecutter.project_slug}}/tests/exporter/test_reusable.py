@@ -26,9 +26,9 @@ import tf_keras as keras
 {% if cookiecutter.__builder != "module" -%}
 from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
 {% endif -%}
+from {{ cookiecutter.package_name }}.exporter.input_signature import InputsError
 from {{ cookiecutter.package_name }}.exporter.reusable import (
     HyperparametersError,
-    InputsError,
     ReusableModule,
 {%- if cookiecutter.__builder != "module" %}
     activity_regularized,
@@ -44,9 +44,11 @@ from stand_in import StandIn
 
 
 def zeros_batch(size=2):
-    """A batch of this project's inputs; of size 1 where the model takes any size."""
-    shape = [size, *(dim or 1 for dim in INPUT_SIGNATURE.shape[1:])]
-    return tf.zeros(shape, INPUT_SIGNATURE.dtype)
+    """A batch of this project's inputs (each of several); of size 1 where it takes any size."""
+    return tf.nest.map_structure(
+        lambda spec: tf.zeros([size, *(dim or 1 for dim in spec.shape[1:])], spec.dtype),
+        INPUT_SIGNATURE,
+    )
 
 
 def test_network_is_traced_once_per_training_mode_and_never_by_the_save(tmp_path):
@@ -70,11 +72,12 @@ def test_hyperparameter_defaults_are_numbers_and_serve_as_floats():
         ReusableModule(StandIn(), INPUT_SIGNATURE, OUTPUT_KEY, {"mode": "fast"})
 
 
-def test_a_model_of_several_inputs_is_refused_in_one_line():
-    # The interface's __call__, its signatures and every consumer take one input Tensor.
-    several = {"images": INPUT_SIGNATURE, "extra": tf.TensorSpec([None, 4], tf.float32)}
-    with pytest.raises(InputsError, match=r"^INPUT_SIGNATURE is a dict, not one tf.TensorSpec: "):
-        ReusableModule(StandIn(), several, OUTPUT_KEY)
+def test_nested_named_inputs_are_refused_in_one_line():
+    # A serving signature takes one level of named inputs.
+    spec = tf.TensorSpec([None, 4], tf.float32)
+    nested = {"numbers": spec, "extra": {"more": spec}}
+    with pytest.raises(InputsError, match=r"^INPUT_SIGNATURE\['extra'\] is a nested dict, "):
+        ReusableModule(StandIn(), nested, OUTPUT_KEY)
 {%- if cookiecutter.__builder != "module" %}
 
 

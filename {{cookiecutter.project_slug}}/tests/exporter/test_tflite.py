@@ -25,8 +25,8 @@ from {{ cookiecutter.package_name }}.exporter.tflite import (
     write_tflite,
 )
 from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
-from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE
 
+from model_io import by_name, named_inputs
 from tflite_refusal import convert_with_tensorflow_ops, graph_ops
 
 
@@ -47,7 +47,7 @@ def attempt(export_dir, target, **options):
 
 def litert_outputs(flatbuffer, inputs):
     runner = Interpreter(model_content=flatbuffer).get_signature_runner("serving_default")
-    return runner(**{INPUT_SIGNATURE.name: inputs})
+    return runner(**named_inputs(inputs))
 
 
 def test_builtins_write_a_file_litert_computes_as_the_saved_model(
@@ -70,7 +70,7 @@ def test_builtins_write_a_file_litert_computes_as_the_saved_model(
     assert written.max_difference <= written.bound
     # Other inputs, and another batch size, than the export checked with.
     signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
-    expected = signature(**{INPUT_SIGNATURE.name: tf.constant(inputs)})
+    expected = signature(**by_name(inputs))
     outputs = litert_outputs(flatbuffer, inputs)
     assert sorted(outputs) == sorted(expected)
     for name, value in expected.items():

@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
-from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.exporter import report
+from {{ cookiecutter.package_name }}.exporter.example_inputs import example_inputs
 from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
 from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
 from {{ cookiecutter.package_name }}.exporter.outputs import (
@@ -32,10 +32,11 @@ from {{ cookiecutter.package_name }}.exporter.warmup import (
 )
 from {{ cookiecutter.package_name }}.model import INPUT_SIGNATURE, OUTPUT_KEY
 
+from model_io import first, first_entry, input_specs, named_inputs, of_another_dtype
 from stand_in import StandIn
 
 # What the export writes the requests from: the example inputs, as many as the largest batch.
-EXAMPLES = synthetic_examples(max(BATCH_SIZES), seed=1)[0]
+EXAMPLES = example_inputs(max(BATCH_SIZES), seed=1)
 DOC = next(Path(__file__).resolve().parents[2].glob("assets/docs/*/models/*/*.md"))
 
 
@@ -48,13 +49,15 @@ def test_session_export_replays_its_warmup_requests_as_the_model_computes(
     assert [request.model_spec.signature_name for request in requests] == ["serving_default"] * 2
     serving = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
     for batch_size, request in zip(BATCH_SIZES, requests, strict=True):
-        ((name, tensor),) = request.inputs.items()
-        inputs = tf.make_ndarray(tensor)
-        assert tensor.dtype == INPUT_SIGNATURE.dtype.as_datatype_enum
-        # Strings come back as bytes: compared as TensorFlow holds the examples.
-        assert same_values(inputs, tf.constant(EXAMPLES[:batch_size]).numpy())
-        outputs = serving(**{name: tf.constant(inputs)})
-        expected = inference_outputs(source_model, EXAMPLES[:batch_size])
+        examples = named_inputs(first(EXAMPLES, batch_size))
+        assert sorted(request.inputs) == sorted(examples), "one entry per input, by name"
+        inputs = {name: tf.make_ndarray(tensor) for name, tensor in request.inputs.items()}
+        for name, tensor in request.inputs.items():
+            assert tensor.dtype == input_specs()[name].dtype.as_datatype_enum
+            # Strings come back as bytes: compared as TensorFlow holds the examples.
+            assert same_values(inputs[name], tf.constant(examples[name]).numpy())
+        outputs = serving(**{name: tf.constant(values) for name, values in inputs.items()})
+        expected = inference_outputs(source_model, first(EXAMPLES, batch_size))
         assert not differing_outputs(outputs, expected, OUTPUT_KEY), f"batch {batch_size}"
 
 
@@ -115,14 +118,10 @@ def test_stand_in_requests_pass_and_are_reported(stand_in_export):
 
 
 def test_request_of_a_wrong_dtype_is_refused_in_one_line(stand_in_export, tmp_path):
-    {%- if cookiecutter.__inputs == "text" %}
-    wrong = tf.range(1).numpy()  # A number where the signature takes a string.
-    {%- else %}
-    wrong = EXAMPLES[:1].astype("float32" if INPUT_SIGNATURE.dtype == tf.float64 else "float64")
-    {%- endif %}
+    name, values = first_entry(EXAMPLES)  # Of several inputs, the first.
+    wrong = of_another_dtype(name, values[:1])  # A number where it takes a string, say.
 
     def retyped(request):
-        (name,) = request.inputs
         request.inputs[name].CopyFrom(tf.make_tensor_proto(wrong))
 
     path = corrupted(stand_in_export, tmp_path, retyped)
@@ -136,11 +135,11 @@ def test_request_of_a_wrong_dtype_is_refused_in_one_line(stand_in_export, tmp_pa
 
 def test_request_for_a_wrong_input_name_is_refused_by_the_fresh_process(stand_in_export, tmp_path):
     def renamed(request):
-        (name,) = request.inputs
+        name = sorted(request.inputs)[0]
         request.inputs["not_an_input"].CopyFrom(request.inputs[name])
         del request.inputs[name]
 
     path = corrupted(stand_in_export, tmp_path, renamed)
-    with pytest.raises(VerificationError, match=r"^warmup request 1 \(serving_default, "
+    with pytest.raises(VerificationError, match=r"^warmup request 1 \(serving_default, (.*, )?"
                        r"not_an_input: .*\) in .* does not run: [^\n]+$"):
         verify_in_fresh_process(path, stand_in_export[1])

@@ -40,7 +40,8 @@ def assert_restores_on_one_cpu(checkpoint_dir, inputs):
     assert restored.num_variables == len(model.variables)
     assert not restored.not_restored
     # Called eagerly: finite outputs need no trace (seconds for a large model).
-    for output in tf.nest.flatten(model(tf.constant(inputs), training=False)):
+    outputs = model(tf.nest.map_structure(tf.constant, inputs), training=False)
+    for output in tf.nest.flatten(outputs):
         assert not output.dtype.is_floating or np.isfinite(output).all()
 {%- endif %}
 

@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.exporter.reusable import weight_penalties
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 
 from consumer_defaults import keras_defaults
-from model_io import keras_input, main_output
+from model_io import keras_input, main_output, stacked
 from training_state import as_keras_layer_lists, changed, variable_values
 
 
@@ -32,11 +32,7 @@ def keras_layer_model(export_dir, trainable, output_key):
     """A tf_keras classifier on top of the SavedModel, as a fine-tuning consumer builds it."""
     with keras_defaults():
         layer = hub.KerasLayer(str(export_dir), trainable=trainable, output_key=output_key)
-        model = tf_keras.Sequential([
-            keras_input(tf_keras),
-            layer,
-            *classifier_head(tf_keras.layers),
-        ])
+        model = stacked(tf_keras, [layer, *classifier_head(tf_keras.layers)])
     model.compile(
         optimizer=tf_keras.optimizers.SGD(0.1),
         loss=tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -16,18 +16,18 @@ from {{ cookiecutter.package_name }}.exporter.outputs import (
 from {{ cookiecutter.package_name }}.exporter.reusable import weight_penalties
 from {{ cookiecutter.package_name }}.model import OUTPUT_KEY
 
-from model_io import main_output
+from model_io import batch_size, first, main_output
 
 
 @pytest.mark.parametrize("loader", ["saved_model", "hub"])
 def test_inference_equals_source_model(loader, loaded, export_dir, source_model, inputs):
     # tf.saved_model.load's object is the module's `loaded` (a load takes seconds).
     obj = loaded if loader == "saved_model" else hub.load(str(export_dir))
-    for batch_size in (1, len(inputs)):  # One function serves any batch size.
-        batch = inputs[:batch_size]
+    for size in (1, batch_size(inputs)):  # One function serves any batch size.
+        batch = first(inputs, size)
         expected = inference_outputs(source_model, batch)
-        assert not differing_outputs(obj(batch), expected, OUTPUT_KEY), batch_size
-        assert not differing_outputs(obj(batch, training=False), expected, OUTPUT_KEY), batch_size
+        assert not differing_outputs(obj(batch), expected, OUTPUT_KEY), size
+        assert not differing_outputs(obj(batch, training=False), expected, OUTPUT_KEY), size
 
 
 def training_calls_differ(model, inputs):

@@ -25,6 +25,7 @@ from {{ cookiecutter.package_name }}.model import (
 )
 
 from consumer_defaults import keras_defaults
+from model_io import batch_size, first
 from tflite_refusal import NO_TFLITE, refused_ops
 from training_state import (
     as_keras_layer_lists,
@@ -148,12 +149,16 @@ def loaded(export_dir):
 def test_inputs_and_outputs_match_the_model(model_doc, loaded):
     _, _, _, body = model_doc
     section = body.split("## Inputs and outputs", 1)[1].split("\n## ", 1)[0]
-    assert stated(INPUT_SIGNATURE.shape, section), (
-        f"say that the input has shape {shape_text(INPUT_SIGNATURE.shape)} (Inputs and outputs)"
-    )
-    assert INPUT_SIGNATURE.dtype.name in section
-    assert f"takes `{INPUT_SIGNATURE.name}`" in section
     signature = loaded.signatures["serving_default"]
+    specs = signature.structured_input_signature[1]
+    for name, spec in specs.items():  # Every input the export takes, by name.
+        assert stated(spec.shape, section), (
+            f"say that input `{name}` has shape {shape_text(spec.shape)} (Inputs and outputs)"
+        )
+        assert spec.dtype.name in section, f"say that input `{name}` is {spec.dtype.name}"
+        assert f"`{name}`" in section, f"name input `{name}` in Inputs and outputs"
+    if len(specs) == 1:
+        assert f"takes `{next(iter(specs))}`" in section
     assert OUTPUT_KEY in signature.structured_outputs
     for name, output in signature.structured_outputs.items():
         assert stated(output.shape, section), (
@@ -223,12 +228,14 @@ def test_keras_layer_examples_pick_an_output_exactly_when_the_model_returns_a_di
 def test_keras_inputs_of_the_examples_have_the_models_input_shape():
     inputs = re.findall(r"\.Input\(\s*[\[(]([^\])]*)[\])]", "\n".join(example_snippets()))
     assert inputs, "no example builds a Keras model on an Input"
-    expected = INPUT_SIGNATURE.shape[1:]
+    # Of several inputs, each Input is one of them.
+    expected = [spec.shape[1:] for spec in tf.nest.flatten(INPUT_SIGNATURE)]
     for dims in inputs:
         shape = [None if dim == "None" else int(dim) for dim in re.findall(r"\w+", dims)]
-        assert tf.TensorShape(shape).is_compatible_with(expected), (
+        assert any(tf.TensorShape(shape).is_compatible_with(taken) for taken in expected), (
             f"an example's Input({dims.strip() or '[]'}) does not take the model's inputs: "
-            f"shape {expected.as_list()} without the batch dimension"
+            f"shape {' or '.join(str(taken.as_list()) for taken in expected)} without the "
+            "batch dimension"
         )
 
 
@@ -296,7 +303,7 @@ def test_example_snippet_runs(index, export_dir, dataset):
     namespace = run_snippet(index, export_dir, dataset)
     # One output, or a dict of them (`model(images)` of a model that returns one).
     for output in tf.nest.flatten(namespace.get("outputs", [])):
-        assert np.asarray(output).shape[0] == len(dataset[0])
+        assert np.asarray(output).shape[0] == batch_size(dataset[0])
 
 
 @pytest.mark.parametrize("index", snippet_indices(fine_tuning=True))
@@ -311,7 +318,7 @@ def test_fine_tuning_example_trains_every_weight(
     # What the example starts from: the export's weights, as `loaded` (never called) holds them.
     trainable_before, frozen_before = map(variable_values, as_keras_layer_lists(loaded))
     # One batch of the example's size: a step changes every weight as two would.
-    batch = tuple(part[:16] for part in dataset)
+    batch = tuple(first(part, 16) for part in dataset)
     namespace = run_snippet(index, export_dir, batch)
     layers = [layer for layer in namespace["model"].layers if isinstance(layer, hub.KerasLayer)]
     assert len(layers) == 1, "the fine-tuning example's `model` should hold one hub.KerasLayer"

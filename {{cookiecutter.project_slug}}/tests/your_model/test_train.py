@@ -61,10 +61,10 @@ def test_a_model_built_by_its_first_call_is_refused_before_training(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_several_named_inputs_are_refused_in_one_line(tmp_path, monkeypatch, run_command):
-    """A dict INPUT_SIGNATURE, which export refuses, is refused before any data is made."""
+def test_nested_named_inputs_are_refused_in_one_line(tmp_path, monkeypatch, run_command):
+    """A nested dict INPUT_SIGNATURE, which export refuses, is refused before any data is made."""
     spec = tf.TensorSpec([None, 4], tf.float32)
-    monkeypatch.setattr(train_lib, "INPUT_SIGNATURE", {"numbers": spec, "more": spec})
+    monkeypatch.setattr(train_lib, "INPUT_SIGNATURE", {"numbers": {"more": spec}})
     message, _ = run_command("train", "--checkpoint_dir", tmp_path / "checkpoints")
-    assert message.startswith("ERROR: INPUT_SIGNATURE is a dict, not one tf.TensorSpec: ")
+    assert message.startswith("ERROR: INPUT_SIGNATURE['numbers'] is a nested dict, which no ")
     assert list(tmp_path.iterdir()) == []

@@ -25,7 +25,6 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.exporter.baseline import BASELINE
 from {{ cookiecutter.package_name }}.exporter.bench_report import (
     EXPORT_TARGET,
@@ -35,9 +34,11 @@ from {{ cookiecutter.package_name }}.exporter.bench_report import (
     judged,
     row,
 )
+from {{ cookiecutter.package_name }}.exporter.example_inputs import example_inputs
 from {{ cookiecutter.package_name }}.exporter.fingerprint import (
     make_fingerprint_deterministic,
 )
+from {{ cookiecutter.package_name }}.exporter.input_signature import named
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict, save_reusable
 from {{ cookiecutter.package_name }}.exporter.timing import (
     median_latencies,
@@ -92,7 +93,7 @@ def benchmark(
         contenders = _contenders(model, ours_loaded, baseline.call(baseline_loaded))
         latencies = {
             batch_size: median_latencies(
-                contenders, tf.constant(synthetic_examples(batch_size, seed=2)[0]), calls, warmup
+                contenders, example_batch(batch_size), calls, warmup
             )
             for batch_size in batch_sizes
         }
@@ -158,19 +159,29 @@ def _contenders(model, ours_loaded, baseline_function):
     # The fair in-memory reference: the same graph as Keras' predict and the
     # export run, with the export's input signature (any batch size).
     in_graph = tf.function(
-        lambda inputs: model(inputs, training=False), input_signature=[INPUT_SIGNATURE]
+        lambda inputs: model(inputs, training=False), input_signature=[named(INPUT_SIGNATURE)]
     )
-    serving, input_name = ours_loaded.signatures["serving_default"], INPUT_SIGNATURE.name
+    serving = ours_loaded.signatures["serving_default"]
     contenders = {
         "loaded": lambda inputs: main_output(ours_loaded(inputs)),
         # By keyword, as TF Serving does: a positional call takes a slower path
         # (twice the time at batch 32 on TF 2.21).
-        "serving": lambda inputs: serving(**{input_name: inputs})[OUTPUT_KEY].numpy(),
+        "serving": lambda inputs: main_output(serving(**by_name(inputs))),
         "tf_function": lambda inputs: main_output(in_graph(inputs)),
     }
     if baseline_function is not None:
         contenders["baseline"] = lambda inputs: main_output(baseline_function(inputs))
     return contenders
+
+
+def example_batch(batch_size):
+    """A batch of example inputs as Tensors (a dict of them for several inputs)."""
+    return tf.nest.map_structure(tf.constant, example_inputs(batch_size, seed=2))
+
+
+def by_name(inputs):
+    """`serving_default`'s keyword arguments: a dict's entries, or the one input by its name."""
+    return inputs if isinstance(inputs, dict) else {INPUT_SIGNATURE.name: inputs}
 
 
 def _rows(seconds, load_seconds, latencies, sizes, variable_bytes):

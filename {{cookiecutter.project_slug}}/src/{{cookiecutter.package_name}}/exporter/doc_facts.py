@@ -9,7 +9,7 @@ exports its own checkpoint, whose package has another SHA-256.
 
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.exporter.example_inputs import example_inputs
 from {{ cookiecutter.package_name }}.exporter.model_facts import collect
 from {{ cookiecutter.package_name }}.model import HYPERPARAMETERS
 
@@ -53,7 +53,7 @@ def block(doc=DOC):
 
 def write_doc(exported, doc=DOC):
     """Rewrites the doc's block with the facts of `exported`; returns the line `export` prints."""
-    inputs, _ = synthetic_examples(4, seed=1)
+    inputs = example_inputs(4, seed=1)
     facts = collect(
         exported.model, exported.report.path, HYPERPARAMETERS, inputs,
         archive=exported.archive, sha256=exported.sha256,

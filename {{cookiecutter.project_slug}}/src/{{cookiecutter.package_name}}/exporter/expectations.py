@@ -23,7 +23,7 @@ class Expectations:
     """What the in-memory model computes, for checking an export without the model."""
 
     output_key: str
-    inputs: np.ndarray
+    inputs: object  # np.ndarray, or {name: np.ndarray} for a dict INPUT_SIGNATURE.
     outputs: dict  # Output name -> np.ndarray, as the serving signature names them.
     regularization_losses: np.ndarray
     num_variables: int
@@ -46,17 +46,24 @@ class Expectations:
             f"outputs/{name}": bytes_as_array(value)
             for name, value in values.pop("outputs").items()
         }
-        np.savez(path, **values, **outputs)
+        inputs = values.pop("inputs")
+        if isinstance(inputs, dict):
+            inputs = {f"inputs/{name}": bytes_as_array(value) for name, value in inputs.items()}
+        else:
+            inputs = {"inputs": bytes_as_array(inputs)}
+        np.savez(path, **values, **outputs, **inputs)
 
     @classmethod
     def load(cls, path):
         with np.load(path) as arrays:
             values = {name: arrays[name] for name in arrays.files}
-        outputs = {
-            name.removeprefix("outputs/"): values.pop(name)
-            for name in list(values) if name.startswith("outputs/")
-        }
+        outputs, inputs = (
+            {name.removeprefix(prefix): values.pop(name)
+             for name in list(values) if name.startswith(prefix)}
+            for prefix in ("outputs/", "inputs/")
+        )
         return cls(
+            inputs=values.pop("inputs", inputs),
             output_key=str(values.pop("output_key")),
             outputs=outputs,
             num_variables=int(values.pop("num_variables")),

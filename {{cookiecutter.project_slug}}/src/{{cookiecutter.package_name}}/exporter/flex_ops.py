@@ -34,6 +34,15 @@ def deterministic(flatbuffer):
     return bytes(fixed)
 
 
+def flex_op_names(flatbuffer):
+    """The names of the TensorFlow ops `flatbuffer` runs as Flex ops, sorted."""
+    model = schema.Model.GetRootAs(flatbuffer, 0)
+    codes = (model.OperatorCodes(index).CustomCode() or b""
+             for index in range(model.OperatorCodesLength()))
+    names = {code.decode().removeprefix("Flex") for code in codes if code.startswith(b"Flex")}
+    return sorted(names)
+
+
 def _occurrences(data, part):
     starts, start = [], data.find(part)
     while start >= 0:

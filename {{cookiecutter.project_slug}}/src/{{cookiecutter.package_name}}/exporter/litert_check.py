@@ -1,7 +1,7 @@
 """Whether LiteRT computes a `.tflite` as the SavedModel it was converted from does.
 
 LiteRT's interpreter (`ai_edge_litert`, the export's `tflite` extra) runs the
-flatbuffer on the example inputs (`data.synthetic_examples(4, seed=1)`, the
+flatbuffer on the example inputs (`example_inputs(4, seed=1)`, the
 inputs the export verifies with), at a batch size of 4: its signature runner
 resizes the input, whose batch dimension the converter set to 1.
 """
@@ -9,7 +9,8 @@ resizes the input, whose batch dimension the converter set to 1.
 import numpy as np
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.data import synthetic_examples
+from {{ cookiecutter.package_name }}.exporter.example_inputs import example_inputs
+from {{ cookiecutter.package_name }}.exporter.input_signature import call_signature
 
 # How far LiteRT's float outputs may lie from the SavedModel's: this fraction of
 # the output's largest magnitude. The converter folds batch normalization into
@@ -45,12 +46,14 @@ def compare_with_saved_model(flatbuffer, export_dir):
     """
     from ai_edge_litert.interpreter import Interpreter  # An optional dependency.
 
-    inputs, _ = synthetic_examples(4, seed=1)
+    inputs = example_inputs(4, seed=1)
     signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
-    (name,) = signature.structured_input_signature[1]
-    expected = {key: value.numpy() for key, value in signature(**{name: inputs}).items()}
+    if not isinstance(inputs, dict):  # One input, by the name the signature gives it.
+        (name,) = signature.structured_input_signature[1]
+        inputs = {name: inputs}
+    expected = {key: value.numpy() for key, value in call_signature(signature, inputs).items()}
     runner = Interpreter(model_content=flatbuffer).get_signature_runner("serving_default")
-    outputs = runner(**{name: inputs})
+    outputs = runner(**inputs)
     if sorted(outputs) != sorted(expected):
         raise TFLiteError(
             f"the .tflite returns {', '.join(sorted(outputs))}, the SavedModel "

@@ -37,8 +37,11 @@ def collect(model, export_dir, hyperparameters, inputs, archive="", sha256=""):
     loaded = tf.saved_model.load(str(export_dir))
     keras_model = is_keras(model)
     return {
-        "Input": _spec_text(*next(iter(_signature(loaded).items()))),
         # By name: a loaded signature's dict order is not the model's, nor always the same.
+        # Every input of a model of several (a dict), as the serving signature names them.
+        "Input": "; ".join(
+            _spec_text(name, spec) for name, spec in sorted(_signature(loaded).items())
+        ),
         "Outputs": "; ".join(
             _spec_text(name, spec) for name, spec in
             sorted(loaded.signatures["serving_default"].structured_outputs.items())

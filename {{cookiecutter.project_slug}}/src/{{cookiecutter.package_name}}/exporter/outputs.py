@@ -65,15 +65,18 @@ def inference_outputs(model, inputs):
     dimension, the outputs are what the export computes, up to the rounding
     `same_values` allows.
     """
-    inputs = tf.constant(inputs)
-    spec = tf.TensorSpec([None, *inputs.shape[1:]], inputs.dtype)
+    inputs = tf.nest.map_structure(tf.constant, inputs)
+    specs = tf.nest.map_structure(
+        lambda tensor: tf.TensorSpec([None, *tensor.shape[1:]], tensor.dtype), inputs
+    )
+    key = repr(specs)  # A dict of specs is no dict key; its repr names every spec.
     traced = _inference_functions.setdefault(model, {})
-    if spec not in traced:  # A trace costs as much as a hundred calls: one per model.
+    if key not in traced:  # A trace costs as much as a hundred calls: one per model.
         model_ref = weakref.ref(model)  # The cache must not keep the model alive.
-        traced[spec] = tf.function(
-            lambda batch: model_ref()(batch, training=False), input_signature=[spec]
+        traced[key] = tf.function(
+            lambda batch: model_ref()(batch, training=False), input_signature=[specs]
         )
-    return tf.nest.map_structure(lambda tensor: tensor.numpy(), traced[spec](inputs))
+    return tf.nest.map_structure(lambda tensor: tensor.numpy(), traced[key](inputs))
 
 
 # {model: {input spec: its inference tf.function}}, for as long as the model lives.

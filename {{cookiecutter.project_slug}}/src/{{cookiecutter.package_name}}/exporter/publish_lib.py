@@ -21,9 +21,9 @@ from pathlib import Path
 import kagglehub
 from kagglehub.handle import parse_model_handle
 
-from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.exporter import kaggle_metadata
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
+from {{ cookiecutter.package_name }}.exporter.example_inputs import example_inputs
 from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
 from {{ cookiecutter.package_name }}.exporter.filesystems import is_local, location, sha256
 from {{ cookiecutter.package_name }}.exporter.fresh_process import verify_in_fresh_process
@@ -98,7 +98,7 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     model = build_model()
     try:
         restore(model, source)
-        inputs, _ = synthetic_examples(4, seed=1)  # What export verifies with.
+        inputs = example_inputs(4, seed=1)  # What export verifies with.
         verify(saved_model_dir, Expectations.of_model(model, inputs, OUTPUT_KEY))
     except (RestoreError, VerificationError) as error:
         raise PublishError(f"{saved_model_dir} is not the model of {source}: {error}") from None
@@ -200,7 +200,7 @@ def compare(downloaded, saved_model_dir, *, public_key=None):
         name = sorted(name for name in local.keys() | theirs.keys()
                       if local.get(name) != theirs.get(name))[0]
         raise PublishError(f"{name} of the download differs from the export's (SHA-256)")
-    inputs, _ = synthetic_examples(4, seed=1)
+    inputs = example_inputs(4, seed=1)
     differing = differing_outputs(
         hub.load(str(downloaded))(inputs), hub.load(str(saved_model_dir))(inputs), OUTPUT_KEY
     )

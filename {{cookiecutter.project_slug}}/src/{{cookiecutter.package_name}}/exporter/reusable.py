@@ -20,6 +20,7 @@ write no `__call__`, no `training` argument and no `regularization_losses`, so
 After `obj = tf.saved_model.load(path)`:
 
 - `obj(inputs, training=False, **hyperparameters)` returns the model output;
+  `inputs` is one Tensor, or a dict of them when the model takes several;
   every combination of `training` and given hyperparameters is traced, for
   any batch size;
 - `obj.variables` and `obj.trainable_variables` (a subset) list the weights;
@@ -28,7 +29,8 @@ After `obj = tf.saved_model.load(path)`:
   `{output_key: output}`, or the model's own dict, in inference mode (TF
   Serving, TFLite, Keras 3's `TFSMLayer(call_endpoint="serve")`), and
   `obj.serve_training(inputs)` in training mode
-  (`TFSMLayer(call_training_endpoint="serve_training")`).
+  (`TFSMLayer(call_training_endpoint="serve_training")`); `serving_default`
+  takes each entry of a dict input as a named argument.
 
 Lookup tables the network reads (a vocabulary, say) are saved with it, and the
 files they are initialized from are copied into the SavedModel's `assets/`.
@@ -47,11 +49,12 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.exporter import traces
 from {{ cookiecutter.package_name }}.exporter.checkpoint import layers
+from {{ cookiecutter.package_name }}.exporter.input_signature import (
+    check_input_signature,
+    check_model_input_names,
+    named,
+)
 from {{ cookiecutter.package_name }}.exporter.variable_names import distinct_names
-
-
-class InputsError(ValueError):
-    """The input signature is not one `tf.TensorSpec`: the interface takes one input Tensor."""
 
 
 class OutputsError(ValueError):
@@ -70,8 +73,9 @@ class ReusableModule(tf.train.Checkpoint):
 
         Args:
           model: the trained model (see the module docstring for the contract).
-          input_signature: a `tf.TensorSpec` of one input batch; its batch
-            dimension should be `None` so that consumers can use any batch size.
+          input_signature: a `tf.TensorSpec` of one input batch, or a flat dict
+            of them (`input_signature.py`); batch dimensions should be `None` so
+            that consumers can use any batch size.
           output_key: the name of the output in the serving signature, when the
             model returns a single Tensor.
           hyperparameters: `{name: default}` of float keyword arguments of the
@@ -79,6 +83,8 @@ class ReusableModule(tf.train.Checkpoint):
             values the model was trained with.
         """
         check_input_signature(input_signature)
+        check_model_input_names(model, input_signature)
+        input_signature = named(input_signature)
         super().__init__()
         # The model is captured by the functions, not tracked as an attribute: a
         # tracked Keras 3 model saves a second, restore-only copy of each variable,
@@ -104,23 +110,15 @@ class ReusableModule(tf.train.Checkpoint):
         return self.__dict__["__call__"](inputs, training, **hyperparameters)
 
 
-def check_input_signature(input_signature):
-    """Raises `InputsError` unless `input_signature` is one `tf.TensorSpec`."""
-    if not isinstance(input_signature, tf.TensorSpec):
-        raise InputsError(
-            f"INPUT_SIGNATURE is a {type(input_signature).__name__}, not one tf.TensorSpec: "
-            "the exported model takes one input Tensor; combine the inputs into one (stack "
-            "or concatenate them) in build_model()"
-        )
-
-
 def _serving_function(traced, defaults, input_signature, output_key, training):
     """`serve` (or `serve_training`): `{output_key: output}` or the model's dict, at defaults."""
     into_trace = traces.forward(traced, defaults)
 
     def serve(inputs):
         # Signatures check the dtype but not the shape of their inputs.
-        inputs = tf.ensure_shape(inputs, input_signature.shape)
+        inputs = tf.nest.map_structure(
+            lambda tensor, spec: tf.ensure_shape(tensor, spec.shape), inputs, input_signature
+        )
         return as_dict(into_trace(inputs, training, {}), output_key)
 
     return tf.function(serve, input_signature=[input_signature])

@@ -19,7 +19,11 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
 from {{ cookiecutter.package_name }}.exporter.filesystems import split
-from {{ cookiecutter.package_name }}.exporter.flex_ops import FlexOpsError, deterministic
+from {{ cookiecutter.package_name }}.exporter.flex_ops import (
+    FlexOpsError,
+    deterministic,
+    flex_op_names,
+)
 from {{ cookiecutter.package_name }}.exporter.litert_check import (
     TFLiteError,
     compare_with_saved_model,
@@ -111,19 +115,27 @@ def convert(export_dir, *, select_ops=False):
             f"no TFLite kernel runs {', '.join(custom_ops)}, builtin or TensorFlow's; only a "
             "custom TFLite op would (tensorflow/tensorflow#42673)"
         )
-    if not flex_ops:
-        if unlowered:  # Its first line is a source location, not a reason.
-            raise TFLiteError(f"TFLite's converter cannot lower {', '.join(unlowered)}")
+    if not flex_ops and not unlowered:
         raise TFLiteError(f"TFLite's converter failed: {reason}")
+    if not flex_ops and not select_ops:  # Its first line is a source location, not a reason.
+        raise TFLiteError(
+            f"TFLite's converter cannot lower {', '.join(unlowered)}; --tflite_select_ops "
+            f"keeps them as TensorFlow (Flex) ops, and the .tflite then needs {FLEX_RUNTIME}"
+        )
     if not select_ops:
         raise TFLiteError(
             f"TFLite's builtin ops cannot run {', '.join(flex_ops)}; --tflite_select_ops "
             f"converts them as TensorFlow (Flex) ops, and the .tflite then needs {FLEX_RUNTIME}"
         )
     try:
-        flatbuffer = converter(export_dir, select_ops=True).convert()
+        flatbuffer = converter(
+            export_dir, select_ops=True, keep_tensor_lists=bool(unlowered)
+        ).convert()
     except Exception as error:  # TFLite's ConverterError has no public name.
         raise TFLiteError(f"TFLite's converter failed: {first_line(error)}") from None
+    # Refused for tensor lists it could not lower (a GRU's, an LSTM's), the builtins
+    # named no Flex op: Select TF ops keep them (`tflite_ops.py`); the file names them.
+    flex_ops = flex_ops or flex_op_names(flatbuffer)
     try:  # The converter writes Flex ops' attributes in another order each time.
         return deterministic(flatbuffer), tuple(flex_ops)
     except FlexOpsError as error:

@@ -15,14 +15,20 @@ import tensorflow as tf
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
 
 
-def converter(export_dir, *, select_ops=False):
-    """TFLite's converter of the export's `serving_default`: builtin ops, and Flex ops if asked."""
+def converter(export_dir, *, select_ops=False, keep_tensor_lists=False):
+    """TFLite's converter of the export's `serving_default`: builtin ops, and Flex ops if asked.
+
+    `keep_tensor_lists` (with `select_ops`): tensor lists the builtins cannot lower
+    (a tf_keras GRU's or LSTM's loop) stay Flex ops, as the converter advises.
+    """
     tflite_converter = tf.lite.TFLiteConverter.from_saved_model(
         str(export_dir), signature_keys=["serving_default"]
     )
     tflite_converter.target_spec.supported_ops = [
         tf.lite.OpsSet.TFLITE_BUILTINS, *([tf.lite.OpsSet.SELECT_TF_OPS] if select_ops else []),
     ]
+    if select_ops and keep_tensor_lists:
+        tflite_converter._experimental_lower_tensor_list_ops = False
     return tflite_converter
 
 

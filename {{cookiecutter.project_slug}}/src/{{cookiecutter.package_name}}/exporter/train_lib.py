@@ -25,20 +25,21 @@ import tf_keras
 
 from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
+from {{ cookiecutter.package_name }}.exporter.example_inputs import check_accepted
 from {{ cookiecutter.package_name }}.exporter.filesystems import location
+from {{ cookiecutter.package_name }}.exporter.input_signature import (
+    check_input_signature,
+    check_model_input_names,
+)
 from {{ cookiecutter.package_name }}.exporter.restore import check_built
 {%- if cookiecutter.__builder == "module" %}
 from {{ cookiecutter.package_name }}.exporter.reusable import (
     as_dict,
-    check_input_signature,
     check_outputs,
     weight_penalties,
 )
 {%- else %}
-from {{ cookiecutter.package_name }}.exporter.reusable import (
-    check_input_signature,
-    check_outputs,
-)
+from {{ cookiecutter.package_name }}.exporter.reusable import check_outputs
 {%- endif %}
 from {{ cookiecutter.package_name }}.model import (
     INPUT_SIGNATURE,
@@ -156,9 +157,12 @@ def train(checkpoint_dir, epochs=2, num_examples=512, batch_size=32, learning_ra
     with strategy.scope():  # Variables are created where the strategy places them.
         model = build_model()
         check_built(model)  # What export would refuse to restore into, refused before training.
+        check_model_input_names(model, INPUT_SIGNATURE)
         training_model = build_training_model(model)
         optimizer = make_optimizer(learning_rate)
     inputs, labels = synthetic_examples(num_examples, seed=seed)
+    # A guess of a dict's values the model fails on: one line on how to give examples.
+    check_accepted(model, inputs)
     fit(strategy, training_model, optimizer, inputs, labels, epochs, batch_size, run_eagerly)
     checkpoint = model_checkpoint(model=model, training_model=training_model, optimizer=optimizer)
     # Every worker takes part in saving (variables may live on any of them), but

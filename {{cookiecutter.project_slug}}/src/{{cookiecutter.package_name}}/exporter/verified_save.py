@@ -12,20 +12,23 @@ import contextlib
 
 import tensorflow as tf
 
-from {{ cookiecutter.package_name }}.data import synthetic_examples
 from {{ cookiecutter.package_name }}.exporter.errors import ExportError, first_line
+from {{ cookiecutter.package_name }}.exporter.example_inputs import (
+    check_accepted,
+    example_inputs,
+)
 from {{ cookiecutter.package_name }}.exporter.expectations import Expectations
 from {{ cookiecutter.package_name }}.exporter.fingerprint import (
     make_fingerprint_deterministic,
 )
 from {{ cookiecutter.package_name }}.exporter.fresh_process import FreshProcessVerifier
+from {{ cookiecutter.package_name }}.exporter.input_signature import InputsError
 from {{ cookiecutter.package_name }}.exporter.op_allowlist import (
     REASONS,
     scan_saved_model,
 )
 from {{ cookiecutter.package_name }}.exporter.reusable import (
     HyperparametersError,
-    InputsError,
     OutputsError,
     ReusableModule,
     save_reusable,
@@ -67,15 +70,16 @@ def save_verified(model, path, verify=None, *, warmup=True, version=None):
             verify = stack.enter_context(FreshProcessVerifier()).verify
         try:  # First: it refuses inputs and outputs the interface cannot serve.
             module = reusable_module(model)
+            inputs = example_inputs(4, seed=1)
+            check_accepted(model, inputs)
         except (InputsError, OutputsError, HyperparametersError) as error:
             raise ExportError(str(error)) from None
-        inputs, _ = synthetic_examples(4, seed=1)
         expected = Expectations.of_model(model, inputs, OUTPUT_KEY)
         try:
             save_reusable(module, path)
             make_fingerprint_deterministic(path)
             if warmup:  # Before the checks: the file is part of what is checked and verified.
-                write_requests(path, synthetic_examples(max(BATCH_SIZES), seed=1)[0])
+                write_requests(path, example_inputs(max(BATCH_SIZES), seed=1))
         except (OSError, tf.errors.OpError) as error:
             reason = getattr(error, "strerror", None) or first_line(error, limit=None)
             raise ExportError(f"writing the SavedModel to {path} failed: {reason}") from None

@@ -28,6 +28,10 @@ from {{ cookiecutter.package_name }}.exporter.gradients import (
     NO_GRADIENT_ISSUES,
     ops_without_gradient,
 )
+from {{ cookiecutter.package_name }}.exporter.input_signature import (
+    call_signature,
+    describe_inputs,
+)
 from {{ cookiecutter.package_name }}.exporter.outputs import differing_outputs
 from {{ cookiecutter.package_name }}.exporter.reusable import as_dict
 from {{ cookiecutter.package_name }}.exporter.warmup import (
@@ -76,14 +80,13 @@ def _check_inference_calls(loaded, expected):
     for name, outputs in [
         ("__call__(inputs)", lambda: loaded(inputs)),
         ("__call__(inputs, training=False)", lambda: loaded(inputs, training=False)),
-        ("serving_default", lambda: loaded.signatures["serving_default"](tf.constant(inputs))),
+        ("serving_default", lambda: call_signature(loaded.signatures["serving_default"], inputs)),
     ]:
         try:
             values = outputs()
         except (KeyError, TypeError, ValueError) as error:
             raise VerificationError(
-                f"{name} cannot be called on {inputs.dtype}{list(inputs.shape)} inputs: "
-                f"{first_line(error)}"
+                f"{name} cannot be called on {describe_inputs(inputs)} inputs: {first_line(error)}"
             ) from None
         differing = differing_outputs(values, expected.outputs, key)
         _check(not differing, f"{name} differs from the model in {', '.join(differing)}")
@@ -156,13 +159,13 @@ def _checked_regularization_losses(loaded, expected):
 
 
 def _serving_signature(loaded):
-    """`serving_default`'s input and outputs: `inputs: float32[batch, ...] -> name: ..., ...`."""
+    """`serving_default`'s inputs and outputs: `images: float32[batch, ...] -> name: ..., ...`."""
     serving = loaded.signatures["serving_default"]
-    (spec,) = serving.structured_input_signature[1].values()
-    outputs = ", ".join(
-        _describe(name, output) for name, output in sorted(serving.structured_outputs.items())
+    inputs, outputs = (
+        ", ".join(_describe(name, spec) for name, spec in sorted(specs.items()))
+        for specs in (serving.structured_input_signature[1], serving.structured_outputs)
     )
-    return f"{_describe(spec.name, spec)} -> {outputs}"
+    return f"{inputs} -> {outputs}"
 
 
 def _describe(name, spec):

@@ -40,16 +40,18 @@ def write_requests(export_dir, examples):
     Args:
       export_dir: a written SavedModel (a local directory); its `serving_default`
         names the input.
-      examples: at least `max(BATCH_SIZES)` example inputs (`synthetic_examples`);
-        each request takes the first so many.
+      examples: at least `max(BATCH_SIZES)` example inputs (`example_inputs.py`),
+        a dict of them for several inputs; each request takes the first so many.
     Returns:
       the batch size of each request written, in order; () for a SavedModel
       without `serving_default`, which `serving_checks.py` refuses next.
     """
-    serving_input = _serving_input(export_dir)
-    if serving_input is None:
+    serving_inputs = _serving_inputs(export_dir)
+    if not serving_inputs:
         return ()
-    name, dtype = serving_input
+    if not isinstance(examples, dict):  # One input, whatever the signature calls it.
+        ((name, _),) = serving_inputs.items()
+        examples = {name: examples}
     path = tf.io.gfile.join(str(export_dir), WARMUP_FILE)
     tf.io.gfile.makedirs(tf.io.gfile.join(str(export_dir), "assets.extra"))
     with tf.io.TFRecordWriter(path) as writer:
@@ -59,9 +61,10 @@ def write_requests(export_dir, examples):
                 # warmup runs the request on the version it loads, whatever the name.
                 model_spec=model_pb2.ModelSpec(signature_name=SIGNATURE),
             )
-            request.inputs[name].CopyFrom(
-                tf.make_tensor_proto(examples[:batch_size], dtype=dtype)
-            )
+            for name, dtype in serving_inputs.items():
+                request.inputs[name].CopyFrom(
+                    tf.make_tensor_proto(examples[name][:batch_size], dtype=dtype)
+                )
             log = prediction_log_pb2.PredictionLog(
                 predict_log=prediction_log_pb2.PredictLog(request=request)
             )
@@ -138,13 +141,13 @@ def batch_size(request):
     return dims[0][0].size if dims and dims[0] else 0
 
 
-def _serving_input(export_dir):
-    """(name, dtype) of `serving_default`'s input, as `saved_model.pb` declares it; or None."""
+def _serving_inputs(export_dir):
+    """`{name: dtype}` of `serving_default`'s inputs, as `saved_model.pb` declares them."""
     with tf.io.gfile.GFile(tf.io.gfile.join(str(export_dir), "saved_model.pb"), "rb") as file:
         saved_model = saved_model_pb2.SavedModel.FromString(file.read())
     signatures = [graph.signature_def[SIGNATURE] for graph in saved_model.meta_graphs
                   if SIGNATURE in graph.signature_def]
-    if not signatures or len(signatures[0].inputs) != 1:  # The interface has one input.
-        return None
-    ((name, tensor),) = signatures[0].inputs.items()
-    return name, tf.dtypes.as_dtype(tensor.dtype)
+    if not signatures:
+        return {}
+    return {name: tf.dtypes.as_dtype(tensor.dtype)
+            for name, tensor in sorted(signatures[0].inputs.items())}
