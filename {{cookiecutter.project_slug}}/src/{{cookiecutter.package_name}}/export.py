@@ -2,7 +2,8 @@
 
     python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
         [--versioned] [--pack] [--nowarmup] [--tflite [--tflite_select_ops]]
-        [--compute_dtype=float32] [--sign_key KEY.pem]
+        [--compute_dtype=float32] [--sign_key KEY.pem [--sign_certificate CERT.pem
+        --certificate_chain CA.pem]]
     python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
 `export_saved_model` (`exporter/export_lib.py`) restores the trained weights
@@ -44,11 +45,20 @@ from {{ cookiecutter.package_name }}.exporter.export_lib import (
     ExportError,
     export_saved_model,
 )
+from {{ cookiecutter.package_name }}.exporter.signing import SigningKey
 
 
 def main(argv):
     del argv  # Unused.
     args = flags.FLAGS
+    if (args.sign_certificate or args.certificate_chain) and not args.sign_key:
+        sys.exit("ERROR: --sign_certificate and --certificate_chain sign with --sign_key, "
+                 "the certificate's private key")
+    if args.certificate_chain and not args.sign_certificate:
+        sys.exit("ERROR: --certificate_chain is the chain above --sign_certificate: pass both")
+    sign_key = args.sign_key and SigningKey(
+        args.sign_key, args.sign_certificate, tuple(args.certificate_chain or ())
+    )
     try:
         exported = export_saved_model(
             args.weights or args.checkpoint_dir, args.export_dir,
@@ -56,7 +66,7 @@ def main(argv):
             warmup=args.warmup,
             tflite=args.tflite, tflite_select_ops=args.tflite_select_ops,
             compute_dtype=args.compute_dtype,
-            sign_key=args.sign_key,
+            sign_key=sign_key,
         )
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
@@ -113,6 +123,15 @@ if __name__ == "__main__":
         "sign_key", None,
         "Sign the verified export with this PEM elliptic-curve private key (model-signing) "
         "and write <export>.sig beside it; KEY.pub verifies it.",
+    )
+    flags.DEFINE_string(
+        "sign_certificate", None,
+        "With --sign_key: sign with this PEM certificate of that key, so that consumers verify "
+        "against your certificate authority (--certificate_chain) instead of a key.",
+    )
+    flags.DEFINE_multi_string(
+        "certificate_chain", None,
+        "With --sign_certificate: the PEM certificates above it, up to the root (repeatable).",
     )
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
     flags.mark_flags_as_required(["export_dir"])

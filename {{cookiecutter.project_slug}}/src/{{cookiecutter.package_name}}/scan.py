@@ -3,6 +3,7 @@
     python -m {{ cookiecutter.package_name }}.scan PATH [PATH ...]
     python -m {{ cookiecutter.package_name }}.scan --public_key KEY.pub
         [--signature SIG] PATH
+    python -m {{ cookiecutter.package_name }}.scan --certificate_chain CA.pem PATH
 
 PATH is a SavedModel directory: a local path or a URL TensorFlow reads (`gs://...`).
 
@@ -14,10 +15,11 @@ download before trusting it; every export runs it.
 It is an allowlist, not a denylist (`exporter/op_allowlist.py` says which ops
 a model may run, and why; add an op your own model needs there).
 
-With `--public_key`, the export's signature (`PATH.sig`, what `export --sign_key`
-wrote; or `--signature`) is verified first, file by file (`exporter/signing.py`):
-a changed, extra or missing file, another key or another export's signature is
-refused before even `saved_model.pb` is parsed.
+With `--public_key` (or `--certificate_chain`, for an export signed with a
+certificate: `export --sign_certificate`), the export's signature (`PATH.sig`,
+what `export --sign_key` wrote; or `--signature`) is verified first, file by
+file (`exporter/signing.py`): a changed, extra or missing file, another key or
+another export's signature is refused before even `saved_model.pb` is parsed.
 
 Exit status: 0 when clean, 1 when an op or the signature is refused (each on its own line).
 """
@@ -38,12 +40,15 @@ def main(argv):
     paths, args = argv[1:], flags.FLAGS
     if not paths:
         sys.exit("ERROR: name at least one SavedModel directory to scan")
-    if args.signature and (len(paths) > 1 or not args.public_key):
+    trusted = args.public_key or args.certificate_chain
+    if args.public_key and args.certificate_chain:
+        sys.exit("ERROR: verify with --public_key or with --certificate_chain, not both")
+    if args.signature and (len(paths) > 1 or not trusted):
         sys.exit("ERROR: --signature names the signature of one PATH, verified with --public_key")
     refused = False
     for path in paths:
-        if args.public_key:
-            verified = _verified(path, args.public_key, args.signature)
+        if trusted:
+            verified = _verified(path, args)
             refused = refused or not verified
             if not verified:
                 continue  # An export its signature does not vouch for is not even parsed.
@@ -59,7 +64,7 @@ def main(argv):
     sys.exit(1 if refused else 0)
 
 
-def _verified(path, public_key, signature):
+def _verified(path, args):
     """Whether the signature vouches for every file of `path`; prints the verdict."""
     # Only here: a scan without --public_key needs no model-signing installed.
     from {{ cookiecutter.package_name }}.exporter.signing import (
@@ -68,7 +73,9 @@ def _verified(path, public_key, signature):
     )
 
     try:
-        print(verify_export(path, public_key, signature))
+        print(verify_export(
+            path, args.public_key, args.signature, certificate_chain=args.certificate_chain or ()
+        ))
     except SigningError as error:
         print(f"{path}: REFUSED {error}")
         return False
@@ -79,6 +86,10 @@ if __name__ == "__main__":
     flags.DEFINE_string(
         "public_key", None,
         "Verify each PATH's signature with this PEM public key before scanning it.",
+    )
+    flags.DEFINE_multi_string(
+        "certificate_chain", None,
+        "Instead of --public_key: the PEM certificates of the CA a signing certificate chains to.",
     )
     flags.DEFINE_string("signature", None, "The signature of PATH (default: PATH.sig beside it).")
     cli.run(main)

@@ -24,10 +24,11 @@ COMMANDS = {
     ],
     "export": [
         "checkpoint_dir", "weights", "export_dir", "overwrite", "versioned", "pack", "write_doc",
-        "warmup", "tflite", "tflite_select_ops", "compute_dtype",
+        "warmup", "tflite", "tflite_select_ops", "compute_dtype", "sign_key", "sign_certificate",
+        "certificate_chain",
     ],
     "exporter.verify": ["saved_model_dir", "expectations"],
-    "scan": [],
+    "scan": ["public_key", "certificate_chain", "signature"],
     "bench": ["repeats", "calls", "warmup", "batch_sizes", "json"],
     "publish": [
         "saved_model_dir", "checkpoint_dir", "weights", "handle", "upload", "check", "version",

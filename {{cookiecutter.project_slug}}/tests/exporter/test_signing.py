@@ -5,6 +5,7 @@ work on a copy of `serving/1` and its signature, and go through the scan
 command a consumer runs: one line each, and the graph is not even parsed.
 """
 
+import datetime
 import re
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ from {{ cookiecutter.package_name }}.exporter.pack import (
     pack_saved_model,
 )
 from {{ cookiecutter.package_name }}.exporter.signing import (
+    SigningKey,
     key_signer,
     sign_export,
     signature_path,
@@ -158,3 +160,87 @@ def test_a_signature_inside_the_export_is_not_packed(signed_copy):
     shutil.copy(signature_path(signed_copy), signed_copy / "model.sig")
     with pytest.raises(PackError, match="model.sig is a signature: it goes beside the export"):
         archive_members(signed_copy)
+
+
+def certificate_authority(directory, name):
+    """`directory`/ca.pem, a CA's certificate, and the key and code-signing certificate it issued.
+
+    Returns the `SigningKey` of that key and certificate, with the CA as its chain.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+
+    def certificate(subject, public_key, is_ca):
+        usage = dict.fromkeys(["content_commitment", "key_encipherment", "data_encipherment",
+                               "key_agreement", "encipher_only", "decipher_only"], False)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} CA")]))
+            .public_key(public_key).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=not is_ca, key_cert_sign=is_ca,
+                                         crl_sign=is_ca, **usage), critical=True)
+        )
+        if not is_ca:
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False
+            )
+        return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+    directory.mkdir()
+    (directory / "ca.pem").write_bytes(certificate(f"{name} CA", ca_key.public_key(), True))
+    (directory / "cert.pem").write_bytes(certificate(name, key.public_key(), False))
+    (directory / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ))
+    return SigningKey(directory / "key.pem", directory / "cert.pem", (directory / "ca.pem",))
+
+
+def test_a_certificate_signature_verifies_against_its_ca_alone(
+    signed_copy, signing_keys, run_command, tmp_path
+):
+    publisher = certificate_authority(tmp_path / "publisher", "publisher")
+    stranger = certificate_authority(tmp_path / "stranger", "stranger")
+    sign_export(signed_copy, key_signer(publisher))
+    verified = [
+        run_command("scan", "--certificate_chain", ca, signed_copy)
+        for ca in (publisher.chain[0], stranger.chain[0])
+    ]
+    assert verified[0][0] == 0 and "signature 1.sig verified (" in verified[0][1], verified[0]
+    status, printed = verified[1]
+    assert status == 1 and printed.count("\n") == 1, printed
+    assert f"1.sig's certificate does not chain to {stranger.chain[0]}: " in printed
+    # A bare key does not verify a certificate's signature: one line says which flag does.
+    status, printed = scan(run_command, signed_copy, signing_keys["publisher"][1])
+    assert status == 1 and "needs --public_key, one by a certificate --certificate_chain" in printed
+    # model-signing's own CLI, as a consumer without this project verifies.
+    cli = subprocess.run(
+        [sys.executable, "-m", "model_signing", "verify", "certificate", str(signed_copy),
+         "--signature", str(signature_path(signed_copy)),
+         "--certificate_chain", str(publisher.chain[0])],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert cli.returncode == 0 and "Verification succeeded" in cli.stdout, cli.stderr
+
+
+@pytest.mark.parametrize("flags, refusal", [
+    (["--sign_certificate", "cert.pem"], "--sign_certificate and --certificate_chain sign with "),
+    (["--sign_key", "key.pem", "--certificate_chain", "ca.pem"], "--certificate_chain is the "),
+])
+def test_certificate_flags_without_their_key_or_certificate_are_refused(
+    flags, refusal, run_command, tmp_path
+):
+    message, _ = run_command(
+        "export", "--checkpoint_dir", tmp_path / "run", "--export_dir", tmp_path / "export", *flags
+    )
+    assert message.startswith(f"ERROR: {refusal}") and "\n" not in message, message
+    assert not (tmp_path / "export").exists()

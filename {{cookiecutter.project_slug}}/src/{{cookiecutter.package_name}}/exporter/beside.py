@@ -27,7 +27,7 @@ from {{ cookiecutter.package_name }}.exporter.tflite import (
 
 
 def signer_of(sign_key, export_dir):
-    """The signer of `sign_key`, or the one-line refusal, before seconds of work."""
+    """The signer of `sign_key` (`signing.SigningKey` or a key's path), or the refusal, now."""
     if not is_local(export_dir):
         raise ExportError(
             f"--sign_key signs local files: export to this machine, sign, then copy {export_dir}"

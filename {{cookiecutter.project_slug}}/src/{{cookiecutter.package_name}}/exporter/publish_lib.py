@@ -107,21 +107,25 @@ def prepare(saved_model_dir, source, *, handle=kaggle_metadata.HANDLE, metadata_
     if "Replace this text" in documents[kaggle_metadata.MODEL_FILE]["description"]:
         # Not refused: every fresh project says so, and its dry run must pass.
         notes = ("the model doc still says 'Replace this text': describe your data first",)
-    notes_of_version = version_notes(doc)
+    plan = Plan(
+        handle=handle, directory=saved_model_dir,
+        license_name=documents[kaggle_metadata.INSTANCE_FILE]["licenseName"],
+        version_notes=version_notes(doc), metadata_dir=metadata_dir,
+        manifest=manifest, notes=notes, sigstore=sigstore,
+    )
+    return dataclasses.replace(plan, variation=_variation(plan, doc, license_id))
+
+
+def _variation(plan, doc, license_id):
+    """The `Plan` of the TFLite variation beside the export, checked; None if it has none."""
     try:
         variation = prepare_variation(
-            saved_model_dir, metadata_dir / "tflite", handle=handle, doc=doc,
-            license_id=license_id, version_notes=notes_of_version,
+            plan.directory, plan.metadata_dir / "tflite", handle=plan.handle, doc=doc,
+            license_id=license_id, version_notes=plan.version_notes,
         )
     except VariationError as error:
         raise PublishError(f"its TFLite variation: {error}") from None
-    return Plan(
-        handle=handle, directory=saved_model_dir,
-        license_name=documents[kaggle_metadata.INSTANCE_FILE]["licenseName"],
-        version_notes=notes_of_version, metadata_dir=metadata_dir,
-        manifest=manifest, notes=notes, sigstore=sigstore,
-        variation=variation and dataclasses.replace(variation, sigstore=sigstore),
-    )
+    return variation and dataclasses.replace(variation, sigstore=plan.sigstore)
 
 
 def version_notes(doc):

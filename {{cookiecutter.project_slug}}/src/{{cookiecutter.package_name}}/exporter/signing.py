@@ -17,9 +17,16 @@ skipped. Consumers verify with `model-signing`'s own CLI, which needs nothing
 of this project:
 
     model_signing verify key export/1 --signature export/1.sig --public_key KEY.pub
+
+A publisher with a certificate authority signs with the key and its
+certificate (`SigningKey`), and consumers verify against the CA's certificate
+instead of a key they were handed (`model_signing verify certificate ...
+--certificate_chain CA.pem`). Sigstore's keyless signing needs an identity
+provider online: kagglehub offers it on upload (`publish --sigstore`).
 """
 
 import ast
+import dataclasses
 import importlib
 import os
 from pathlib import Path
@@ -32,6 +39,15 @@ SUFFIX = ".sig"
 
 class SigningError(Exception):
     """A key that cannot sign, or an export its signature does not vouch for; one line."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SigningKey:
+    """A PEM elliptic-curve private key and, to sign with a certificate, it and its chain."""
+
+    private_key: str
+    certificate: str | None = None
+    chain: tuple = ()  # The intermediate and root certificates above `certificate`.
 
 
 def signature_path(export_dir):
@@ -55,14 +71,20 @@ def _every_file(ignored=()):
     return rules.set_ignored_paths(paths=list(ignored), ignore_git_paths=False)
 
 
-def key_signer(private_key):
-    """A signer holding the PEM elliptic-curve `private_key`, read now, before any export work."""
+def key_signer(key):
+    """A signer holding `key` (`SigningKey`, or a private key's path), read before any work."""
+    key = key if isinstance(key, SigningKey) else SigningKey(key)
+    private_key, config = key.private_key, _model_signing("signing").Config()
     try:
-        config = _model_signing("signing").Config().use_elliptic_key_signer(
-            private_key=private_key
-        )
-    except FileNotFoundError:
-        raise SigningError(f"no signing key {private_key}") from None
+        if key.certificate:
+            config = config.use_certificate_signer(
+                private_key=private_key, signing_certificate=key.certificate,
+                certificate_chain=list(key.chain),
+            )
+        else:
+            config = config.use_elliptic_key_signer(private_key=private_key)
+    except FileNotFoundError as error:
+        raise SigningError(f"no signing key or certificate {error.filename}") from None
     except (ValueError, TypeError) as error:  # Not a private key, encrypted, another curve.
         raise SigningError(
             f"{private_key} cannot sign: {first_line(error)} (model-signing takes a PEM "
@@ -85,12 +107,13 @@ def sign_export(export_dir, signer):
     return target
 
 
-def verify_export(export_dir, public_key, signature=None, *, ignored=()):
+def verify_export(export_dir, public_key=None, signature=None, *, certificate_chain=(), ignored=()):
     """Checks, before anything is loaded, that `signature` vouches for every file of `export_dir`.
 
     Args:
       export_dir: a local export, or the extracted package.
-      public_key: the publisher's PEM public key.
+      public_key: the publisher's PEM public key; or
+      certificate_chain: the PEM certificates of the CA the publisher's certificate chains to.
       signature: by default the one beside `export_dir` (`signature_path`).
       ignored: relative paths that are not the publisher's (a host's own files).
     Returns:
@@ -104,21 +127,34 @@ def verify_export(export_dir, public_key, signature=None, *, ignored=()):
         raise SigningError(
             f"{export_dir} is not signed: no {signature}; get the signature from the publisher"
         )
-    if not Path(public_key).is_file():
-        raise SigningError(f"no public key {public_key}")
+    trusted = ", ".join(map(str, certificate_chain)) or public_key
+    for path in certificate_chain or [public_key]:
+        if not Path(path).is_file():
+            raise SigningError(f"no public key or certificate {path}")
     verifying, rules = _model_signing("verifying"), _every_file(ignored)
     try:
-        verifier = verifying.Config().use_elliptic_key_verifier(public_key=public_key)
+        if certificate_chain:
+            verifier = verifying.Config().use_certificate_verifier(
+                certificate_chain=list(certificate_chain)
+            )
+        else:
+            verifier = verifying.Config().use_elliptic_key_verifier(public_key=public_key)
         verifier.set_hashing_config(rules).verify(export_dir, signature)
     except Exception as error:  # model-signing raises ValueError, KeyError, ...: all refusals.
-        raise SigningError(_reason(error, export_dir, signature, public_key)) from None
+        raise SigningError(_reason(error, export_dir, signature, trusted)) from None
     files = sum(1 for path in export_dir.rglob("*") if path.is_file())
-    return f"{export_dir}: signature {signature.name} verified ({files} files) with {public_key}"
+    return f"{export_dir}: signature {signature.name} verified ({files} files) with {trusted}"
 
 
 def _reason(error, export_dir, signature, public_key):
     """model-signing's refusal as one line that says what is wrong (its own lists every digest)."""
     message = str(error)
+    if type(error).__name__ == "X509StoreContextError":  # pyOpenSSL's, for the certificate.
+        return (f"{signature}'s certificate does not chain to {public_key}: "
+                f"{first_line(error)}; another CA, or an expired certificate")
+    if isinstance(error, AttributeError):  # A key's signature read as a certificate's, or back.
+        return (f"{signature} is not of the kind {public_key} verifies: a signature by a bare key "
+                "needs --public_key, one by a certificate --certificate_chain")
     if "PUBLIC KEY" in message or "Could not deserialize" in message:
         return f"{public_key} is not a PEM public key: {first_line(error)}"
     if message.startswith("Key mismatch"):
