@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.exporter.verify import verify_saved_model
 
 
 class MixedStandIn(tf.Module):
-    """The stand-in's contract (any input batch), computed by a Dense layer in bfloat16."""
+    """The stand-in's contract (any input batch, or dict of them), computed by a bfloat16 Dense."""
 
     def __init__(self, policy="mixed_bfloat16"):
         super().__init__()
@@ -29,7 +29,8 @@ class MixedStandIn(tf.Module):
 
     def __call__(self, inputs, training=False, **hyperparameters):
         del training, hyperparameters  # Unused.
-        ones = tf.ones([tf.shape(inputs)[0], 3])
+        batch = tf.nest.flatten(inputs)[0]  # The first input of several (a dict) will do.
+        ones = tf.ones([tf.shape(batch)[0], 3])
         return tf.cast(self.dense(ones), tf.float32)
 
 
