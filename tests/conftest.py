@@ -20,6 +20,19 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 COPIER = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
 CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
+# The tests that run a baked project's whole suite take minutes each; the rest take seconds.
+# Started first, and taken over by an idle worker (--dist worksteal in pytest.ini), they keep
+# CI's two cores busy to the end instead of leaving one to finish a long suite alone.
+RUNS_A_PROJECTS_SUITE = (
+    "test_users_model_passes_the_projects_own_suite", "test_generated_test_suite_passes",
+    "test_baked_project_installs_and_passes_on", "_brings_a_0_4_0_project_to_the_new_layout",
+)
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not any(name in item.name for name in RUNS_A_PROJECTS_SUITE))
+
+
 TASKS = yaml.safe_load(COPIER["supported"]["default"])  # What each model type exports.
 ALL_TASKS = list(yaml.safe_load(COPIER["tasks"]["default"]))
 MODEL_TYPES = list(COPIER["model_type"]["choices"].values())
