@@ -3,7 +3,7 @@
     python -m {{ cookiecutter.package_name }}.export --checkpoint_dir DIR --export_dir DIR
         [--versioned] [--pack] [--nowarmup] [--tflite [--tflite_select_ops]]
         [--compute_dtype=float32] [--sign_key KEY.pem [--sign_certificate CERT.pem
-        --certificate_chain CA.pem]]
+        --certificate_chain CA.pem] | --sigstore]
     python -m {{ cookiecutter.package_name }}.export --weights model.keras --export_dir DIR
 
 `export_saved_model` (`exporter/export_lib.py`) restores the trained weights
@@ -27,6 +27,8 @@ restores the same weights (`exporter/compute_dtype.py`).
 model signing, and writes its signature beside it (`export/1.sig`,
 `exporter/signing.py`); consumers verify with `model_signing verify key` or
 `python -m {{ cookiecutter.package_name }}.scan --public_key KEY.pub export/1`.
+`--sigstore` signs keylessly instead, as the OpenID Connect identity this
+machine holds (a CI workflow's, a service account's); Sigstore is online only.
 
 `--export_dir` and the checkpoint may be local paths or URLs of TensorFlow's
 filesystems (`filesystems.py`): `gs://bucket/models/x`, `ram://x`, `s3://...`
@@ -45,7 +47,7 @@ from {{ cookiecutter.package_name }}.exporter.export_lib import (
     ExportError,
     export_saved_model,
 )
-from {{ cookiecutter.package_name }}.exporter.signing import SigningKey
+from {{ cookiecutter.package_name }}.exporter.signing import SigningKey, Sigstore
 
 
 def main(argv):
@@ -54,9 +56,11 @@ def main(argv):
     if (args.sign_certificate or args.certificate_chain) and not args.sign_key:
         sys.exit("ERROR: --sign_certificate and --certificate_chain sign with --sign_key, "
                  "the certificate's private key")
+    if args.sigstore and args.sign_key:
+        sys.exit("ERROR: --sigstore signs without a key: pass --sign_key or --sigstore, not both")
     if args.certificate_chain and not args.sign_certificate:
         sys.exit("ERROR: --certificate_chain is the chain above --sign_certificate: pass both")
-    sign_key = args.sign_key and SigningKey(
+    sign_with = args.sign_key and SigningKey(
         args.sign_key, args.sign_certificate, tuple(args.certificate_chain or ())
     )
     try:
@@ -66,7 +70,7 @@ def main(argv):
             warmup=args.warmup,
             tflite=args.tflite, tflite_select_ops=args.tflite_select_ops,
             compute_dtype=args.compute_dtype,
-            sign_key=sign_key,
+            sign_with=Sigstore() if args.sigstore else sign_with,
         )
     except ExportError as error:
         sys.exit(f"ERROR: {error}")
@@ -132,6 +136,11 @@ if __name__ == "__main__":
     flags.DEFINE_multi_string(
         "certificate_chain", None,
         "With --sign_certificate: the PEM certificates above it, up to the root (repeatable).",
+    )
+    flags.DEFINE_bool(
+        "sigstore", False,
+        "Sign the verified export keylessly with Sigstore, as this machine's OpenID Connect "
+        "identity (SIGSTORE_IDENTITY_TOKEN, or a CI's ambient credential); online only.",
     )
     flags.mark_flags_as_mutual_exclusive(["checkpoint_dir", "weights"], required=True)
     flags.mark_flags_as_required(["export_dir"])

@@ -25,7 +25,7 @@ COMMANDS = {
     "export": [
         "checkpoint_dir", "weights", "export_dir", "overwrite", "versioned", "pack", "write_doc",
         "warmup", "tflite", "tflite_select_ops", "compute_dtype", "sign_key", "sign_certificate",
-        "certificate_chain",
+        "certificate_chain", "sigstore",
     ],
     "exporter.verify": ["saved_model_dir", "expectations"],
     "scan": ["public_key", "certificate_chain", "signature"],

@@ -24,11 +24,17 @@ from {{ cookiecutter.package_name }}.exporter.pack import (
     pack_saved_model,
 )
 from {{ cookiecutter.package_name }}.exporter.signing import (
+    TOKEN_VARIABLE,
     SigningKey,
+    Sigstore,
     key_signer,
     sign_export,
     signature_path,
 )
+
+# Where each CI's ambient OpenID Connect credential is found (the `id` package's detectors).
+AMBIENT_CREDENTIALS = ("GITHUB_ACTIONS", "GOOGLE_SERVICE_ACCOUNT_NAME", "BUILDKITE", "GITLAB_CI",
+                       "CIRCLECI")
 
 
 @pytest.fixture
@@ -148,12 +154,47 @@ def test_each_refusal_is_one_line_before_anything_is_read(
 def test_export_refuses_a_key_that_cannot_sign_before_any_work(signing_keys, tmp_path):
     with pytest.raises(ExportError) as refused:
         export_saved_model(
-            tmp_path / "no_checkpoint", tmp_path / "export", sign_key=signing_keys["publisher"][1]
+            tmp_path / "no_checkpoint", tmp_path / "export", sign_with=signing_keys["publisher"][1]
         )
     message = str(refused.value)
     assert message.startswith(f"{signing_keys['publisher'][1]} cannot sign: ")
     assert "\n" not in message and "openssl ecparam" in message
     assert not (tmp_path / "export").exists()
+
+
+@pytest.fixture
+def no_identity(monkeypatch):
+    """A machine without an OpenID Connect identity for Sigstore, as a developer's laptop."""
+    for name in (*AMBIENT_CREDENTIALS, TOKEN_VARIABLE):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_sigstore_without_an_identity_is_refused_before_any_work(no_identity, tmp_path):
+    with pytest.raises(ExportError) as refused:
+        export_saved_model(tmp_path / "no_checkpoint", tmp_path / "export", sign_with=Sigstore())
+    message = str(refused.value)
+    assert message.startswith(
+        "--sigstore signs as this machine's OpenID Connect identity, and it has none: "
+        f"set {TOKEN_VARIABLE}, or run where an ambient credential is"
+    ), message
+    assert "\n" not in message and not (tmp_path / "export").exists()
+
+
+def test_sigstore_with_an_identity_goes_as_far_as_the_network(
+    no_identity, monkeypatch, tmp_path
+):
+    # Sigstore reads the token only when it signs; reaching its trust root comes first.
+    monkeypatch.setenv(TOKEN_VARIABLE, "a token from the CI's identity provider")
+    with pytest.raises(ExportError) as refused:
+        export_saved_model(tmp_path / "no_checkpoint", tmp_path / "export", sign_with=Sigstore())
+    message = str(refused.value)
+    assert "\n" not in message and not (tmp_path / "export").exists()
+    # Offline (CI's machines are), its trust root is out of reach and nothing is done. Online,
+    # the signer is made, and the missing checkpoint is what refuses: the identity was taken.
+    if message.startswith("--sigstore cannot reach Sigstore's trust root: "):
+        assert message.endswith("(Sigstore is online only; offline, use --sign_key)"), message
+    else:
+        assert "no_checkpoint" in message, message
 
 
 def test_a_signature_inside_the_export_is_not_packed(signed_copy):
@@ -235,8 +276,9 @@ def test_a_certificate_signature_verifies_against_its_ca_alone(
 @pytest.mark.parametrize("flags, refusal", [
     (["--sign_certificate", "cert.pem"], "--sign_certificate and --certificate_chain sign with "),
     (["--sign_key", "key.pem", "--certificate_chain", "ca.pem"], "--certificate_chain is the "),
+    (["--sign_key", "key.pem", "--sigstore"], "--sigstore signs without a key: pass --sign_key "),
 ])
-def test_certificate_flags_without_their_key_or_certificate_are_refused(
+def test_signing_flags_that_do_not_go_together_are_refused(
     flags, refusal, run_command, tmp_path
 ):
     message, _ = run_command(

@@ -16,8 +16,8 @@ from {{ cookiecutter.package_name }}.exporter.filesystems import is_local
 from {{ cookiecutter.package_name }}.exporter.pack import PackError, pack_saved_model
 from {{ cookiecutter.package_name }}.exporter.signing import (
     SigningError,
-    key_signer,
     sign_export,
+    signer_for,
 )
 from {{ cookiecutter.package_name }}.exporter.tflite import (
     TFLiteError,
@@ -26,14 +26,14 @@ from {{ cookiecutter.package_name }}.exporter.tflite import (
 )
 
 
-def signer_of(sign_key, export_dir):
-    """The signer of `sign_key` (`signing.SigningKey` or a key's path), or the refusal, now."""
+def signer_of(sign_with, export_dir):
+    """The signer of `sign_with` (`signing.signer_for`), or the refusal, now."""
     if not is_local(export_dir):
         raise ExportError(
-            f"--sign_key signs local files: export to this machine, sign, then copy {export_dir}"
+            f"signing reads local files: export to this machine, sign, then copy {export_dir}"
         )
     try:
-        return key_signer(sign_key)
+        return signer_for(sign_with)
     except SigningError as error:
         raise ExportError(str(error)) from None
 

@@ -72,7 +72,7 @@ class Exported:
         if self.tflite:
             fields.append(("tflite", self.tflite.field()))
         if self.signature:
-            fields.append(("signature", f"{self.signature} (every file, model-signing, ECDSA key)"))
+            fields.append(("signature", f"{self.signature} (every file, model-signing)"))
         return fields
 
     def __str__(self):
@@ -81,7 +81,7 @@ class Exported:
 
 def export_saved_model(
     source, export_dir, *, overwrite=False, versioned=False, pack=False, verify=None, warmup=True,
-    tflite=False, tflite_select_ops=False, compute_dtype=None, sign_key=None,
+    tflite=False, tflite_select_ops=False, compute_dtype=None, sign_with=None,
 ):
     """Restores `source` into `build_model()`, saves, scans, verifies, moves into place and packs.
 
@@ -101,7 +101,8 @@ def export_saved_model(
       tflite_select_ops: as `tflite`, and accept Select TF ops where builtins refuse.
       compute_dtype: "float32" rebuilds a mixed-precision model to compute in float32
         before the weights are restored (`compute_dtype.py`); None exports it as built.
-      sign_key: a PEM elliptic-curve private key: sign the verified export and write
+      sign_with: a `signing.SigningKey` (or a PEM private key's path), or
+        `signing.Sigstore()`: sign the verified export and write
         `<export's directory>.sig` beside it (`signing.py`).
 
     Returns:
@@ -118,7 +119,7 @@ def export_saved_model(
     for path in (export_dir, place.parent):
         if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
             raise ExportError(f"{path} is a file; --export_dir must name a directory")
-    signer = signer_of(sign_key, export_dir) if sign_key else None  # Refused before any work.
+    signer = signer_of(sign_with, export_dir) if sign_with else None  # Refused before any work.
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(place.prepared())

@@ -21,8 +21,9 @@ of this project:
 A publisher with a certificate authority signs with the key and its
 certificate (`SigningKey`), and consumers verify against the CA's certificate
 instead of a key they were handed (`model_signing verify certificate ...
---certificate_chain CA.pem`). Sigstore's keyless signing needs an identity
-provider online: kagglehub offers it on upload (`publish --sigstore`).
+--certificate_chain CA.pem`). Keyless, Sigstore certifies the OpenID Connect
+identity the signing machine holds (`Sigstore`, `sigstore_signer`): online only;
+kagglehub also offers it on upload (`publish --sigstore`).
 """
 
 import ast
@@ -35,6 +36,8 @@ import re
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
 
 SUFFIX = ".sig"
+# Where Sigstore's own CLI reads an identity token from, beside the ambient credentials.
+TOKEN_VARIABLE = "SIGSTORE_IDENTITY_TOKEN"
 
 
 class SigningError(Exception):
@@ -48,6 +51,11 @@ class SigningKey:
     private_key: str
     certificate: str | None = None
     chain: tuple = ()  # The intermediate and root certificates above `certificate`.
+
+
+@dataclasses.dataclass(frozen=True)
+class Sigstore:
+    """Keyless: Sigstore certifies the OpenID Connect identity this machine holds, and logs it."""
 
 
 def signature_path(export_dir):
@@ -71,6 +79,11 @@ def _every_file(ignored=()):
     return rules.set_ignored_paths(paths=list(ignored), ignore_git_paths=False)
 
 
+def signer_for(signing):
+    """The signer of `signing`: a `SigningKey` (or a private key's path), or `Sigstore()`."""
+    return sigstore_signer() if isinstance(signing, Sigstore) else key_signer(signing)
+
+
 def key_signer(key):
     """A signer holding `key` (`SigningKey`, or a private key's path), read before any work."""
     key = key if isinstance(key, SigningKey) else SigningKey(key)
@@ -90,6 +103,39 @@ def key_signer(key):
             f"{private_key} cannot sign: {first_line(error)} (model-signing takes a PEM "
             "elliptic-curve private key without password: openssl ecparam -name prime256v1 "
             "-genkey -noout -out key.pem)"
+        ) from None
+    return config.set_hashing_config(_every_file())
+
+
+def sigstore_signer():
+    """A keyless signer for the identity this machine holds, or the refusal, before any work.
+
+    Sigstore's certificate authority certifies an OpenID Connect identity (a CI
+    workflow, a service account) for minutes and its transparency log records
+    the signature: no key to keep, but online only. The identity is
+    SIGSTORE_IDENTITY_TOKEN's, or an ambient credential's (GitHub Actions with
+    `id-token: write`, GCP, GitLab, Buildkite, CircleCI). An export never opens
+    a browser to ask for one, as model-signing would without one.
+    """
+    config = _model_signing("signing").Config()  # Refuses first if model-signing is missing.
+    from sigstore import oidc  # model-signing's own dependency, which finds ambient credentials.
+
+    try:
+        token = os.environ.get(TOKEN_VARIABLE) or oidc.detect_credential()
+    except oidc.IdentityError as error:
+        raise SigningError(f"--sigstore: {first_line(error)}") from None
+    if not token:
+        raise SigningError(
+            f"--sigstore signs as this machine's OpenID Connect identity, and it has none: set "
+            f"{TOKEN_VARIABLE}, or run where an ambient credential is (GitHub Actions with "
+            "id-token: write, GCP, GitLab, Buildkite, CircleCI); offline, use --sign_key"
+        )
+    try:
+        config = config.use_sigstore_signer(identity_token=token)
+    except Exception as error:  # sigstore's TUFError, network errors: Sigstore is unreachable.
+        raise SigningError(
+            f"--sigstore cannot reach Sigstore's trust root: {first_line(error)} (Sigstore is "
+            "online only; offline, use --sign_key)"
         ) from None
     return config.set_hashing_config(_every_file())
 
