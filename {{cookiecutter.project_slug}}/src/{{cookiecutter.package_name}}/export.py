@@ -47,7 +47,8 @@ from {{ cookiecutter.package_name }}.exporter.export_lib import (
     ExportError,
     export_saved_model,
 )
-from {{ cookiecutter.package_name }}.exporter.signing import SigningKey, Sigstore
+from {{ cookiecutter.package_name }}.exporter.keyless import Sigstore
+from {{ cookiecutter.package_name }}.exporter.signing import SigningKey
 
 
 def main(argv):

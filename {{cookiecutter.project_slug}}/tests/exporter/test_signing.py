@@ -18,15 +18,14 @@ from {{ cookiecutter.package_name }}.exporter.export_lib import (
     ExportError,
     export_saved_model,
 )
+from {{ cookiecutter.package_name }}.exporter.keyless import TOKEN_VARIABLE, Sigstore
 from {{ cookiecutter.package_name }}.exporter.pack import (
     PackError,
     archive_members,
     pack_saved_model,
 )
 from {{ cookiecutter.package_name }}.exporter.signing import (
-    TOKEN_VARIABLE,
     SigningKey,
-    Sigstore,
     key_signer,
     sign_export,
     signature_path,

@@ -13,11 +13,12 @@ from {{ cookiecutter.package_name }}.exporter.compute_dtype import (
 )
 from {{ cookiecutter.package_name }}.exporter.errors import ExportError
 from {{ cookiecutter.package_name }}.exporter.filesystems import is_local
+from {{ cookiecutter.package_name }}.exporter.keyless import Sigstore, sigstore_signer
 from {{ cookiecutter.package_name }}.exporter.pack import PackError, pack_saved_model
 from {{ cookiecutter.package_name }}.exporter.signing import (
     SigningError,
+    key_signer,
     sign_export,
-    signer_for,
 )
 from {{ cookiecutter.package_name }}.exporter.tflite import (
     TFLiteError,
@@ -27,13 +28,15 @@ from {{ cookiecutter.package_name }}.exporter.tflite import (
 
 
 def signer_of(sign_with, export_dir):
-    """The signer of `sign_with` (`signing.signer_for`), or the refusal, now."""
+    """The signer of `sign_with` (a `SigningKey`, a key's path, or `Sigstore()`), or the refusal."""
     if not is_local(export_dir):
         raise ExportError(
             f"signing reads local files: export to this machine, sign, then copy {export_dir}"
         )
     try:
-        return signer_for(sign_with)
+        if isinstance(sign_with, Sigstore):
+            return sigstore_signer()
+        return key_signer(sign_with)
     except SigningError as error:
         raise ExportError(str(error)) from None
 

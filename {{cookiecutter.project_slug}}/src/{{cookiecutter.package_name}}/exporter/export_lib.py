@@ -102,7 +102,7 @@ def export_saved_model(
       compute_dtype: "float32" rebuilds a mixed-precision model to compute in float32
         before the weights are restored (`compute_dtype.py`); None exports it as built.
       sign_with: a `signing.SigningKey` (or a PEM private key's path), or
-        `signing.Sigstore()`: sign the verified export and write
+        `keyless.Sigstore()`: sign the verified export and write
         `<export's directory>.sig` beside it (`signing.py`).
 
     Returns:

@@ -22,7 +22,7 @@ A publisher with a certificate authority signs with the key and its
 certificate (`SigningKey`), and consumers verify against the CA's certificate
 instead of a key they were handed (`model_signing verify certificate ...
 --certificate_chain CA.pem`). Keyless, Sigstore certifies the OpenID Connect
-identity the signing machine holds (`Sigstore`, `sigstore_signer`): online only;
+identity the signing machine holds (`keyless.py`): online only;
 kagglehub also offers it on upload (`publish --sigstore`).
 """
 
@@ -36,8 +36,6 @@ import re
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
 
 SUFFIX = ".sig"
-# Where Sigstore's own CLI reads an identity token from, beside the ambient credentials.
-TOKEN_VARIABLE = "SIGSTORE_IDENTITY_TOKEN"
 
 
 class SigningError(Exception):
@@ -53,17 +51,12 @@ class SigningKey:
     chain: tuple = ()  # The intermediate and root certificates above `certificate`.
 
 
-@dataclasses.dataclass(frozen=True)
-class Sigstore:
-    """Keyless: Sigstore certifies the OpenID Connect identity this machine holds, and logs it."""
-
-
 def signature_path(export_dir):
     """Where the signature of `export_dir` goes: beside it, named after it."""
     return Path(f"{os.fspath(export_dir).rstrip('/')}{SUFFIX}")
 
 
-def _model_signing(module):
+def model_signing(module):
     """`model_signing.<module>`, imported only to sign or verify: export and scan run without it."""
     try:
         return importlib.import_module(f"model_signing.{module}")
@@ -73,21 +66,16 @@ def _model_signing(module):
         ) from None
 
 
-def _every_file(ignored=()):
+def every_file(ignored=()):
     """The hashing rules: every file of the export but `ignored`, git's included."""
-    rules = _model_signing("hashing").Config()
+    rules = model_signing("hashing").Config()
     return rules.set_ignored_paths(paths=list(ignored), ignore_git_paths=False)
-
-
-def signer_for(signing):
-    """The signer of `signing`: a `SigningKey` (or a private key's path), or `Sigstore()`."""
-    return sigstore_signer() if isinstance(signing, Sigstore) else key_signer(signing)
 
 
 def key_signer(key):
     """A signer holding `key` (`SigningKey`, or a private key's path), read before any work."""
     key = key if isinstance(key, SigningKey) else SigningKey(key)
-    private_key, config = key.private_key, _model_signing("signing").Config()
+    private_key, config = key.private_key, model_signing("signing").Config()
     try:
         if key.certificate:
             config = config.use_certificate_signer(
@@ -104,40 +92,7 @@ def key_signer(key):
             "elliptic-curve private key without password: openssl ecparam -name prime256v1 "
             "-genkey -noout -out key.pem)"
         ) from None
-    return config.set_hashing_config(_every_file())
-
-
-def sigstore_signer():
-    """A keyless signer for the identity this machine holds, or the refusal, before any work.
-
-    Sigstore's certificate authority certifies an OpenID Connect identity (a CI
-    workflow, a service account) for minutes and its transparency log records
-    the signature: no key to keep, but online only. The identity is
-    SIGSTORE_IDENTITY_TOKEN's, or an ambient credential's (GitHub Actions with
-    `id-token: write`, GCP, GitLab, Buildkite, CircleCI). An export never opens
-    a browser to ask for one, as model-signing would without one.
-    """
-    config = _model_signing("signing").Config()  # Refuses first if model-signing is missing.
-    from sigstore import oidc  # model-signing's own dependency, which finds ambient credentials.
-
-    try:
-        token = os.environ.get(TOKEN_VARIABLE) or oidc.detect_credential()
-    except oidc.IdentityError as error:
-        raise SigningError(f"--sigstore: {first_line(error)}") from None
-    if not token:
-        raise SigningError(
-            f"--sigstore signs as this machine's OpenID Connect identity, and it has none: set "
-            f"{TOKEN_VARIABLE}, or run where an ambient credential is (GitHub Actions with "
-            "id-token: write, GCP, GitLab, Buildkite, CircleCI); offline, use --sign_key"
-        )
-    try:
-        config = config.use_sigstore_signer(identity_token=token)
-    except Exception as error:  # sigstore's TUFError, network errors: Sigstore is unreachable.
-        raise SigningError(
-            f"--sigstore cannot reach Sigstore's trust root: {first_line(error)} (Sigstore is "
-            "online only; offline, use --sign_key)"
-        ) from None
-    return config.set_hashing_config(_every_file())
+    return config.set_hashing_config(every_file())
 
 
 def sign_export(export_dir, signer):
@@ -177,7 +132,7 @@ def verify_export(export_dir, public_key=None, signature=None, *, certificate_ch
     for path in certificate_chain or [public_key]:
         if not Path(path).is_file():
             raise SigningError(f"no public key or certificate {path}")
-    verifying, rules = _model_signing("verifying"), _every_file(ignored)
+    verifying, rules = model_signing("verifying"), every_file(ignored)
     try:
         if certificate_chain:
             verifier = verifying.Config().use_certificate_verifier(
