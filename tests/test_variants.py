@@ -38,7 +38,8 @@ COMMANDS = {
 EXPORTER = {
     f"src/{{package}}/exporter/{name}.py"
     for name in ("__init__", "baseline", "bench_report", "benchmark", "beside", "checkpoint",
-                 "checkpoint_contents", "cli", "compute_dtype", "destination", "doc_facts",
+                 "checkpoint_contents", "cli", "compute_dtype", "destination", "dict_examples",
+                 "doc_facts",
                  "errors", "example_inputs", "expectations", "export_lib", "filesystems",
                  "fingerprint", "flex_ops", "fresh_process", "gradients", "input_signature",
                  "kaggle_metadata", "kaggle_signing", "keras_weights", "keyless", "litert_check",

@@ -21,7 +21,8 @@ import tf_keras
 
 from {{ cookiecutter.package_name }} import model as model_py
 from {{ cookiecutter.package_name }}.exporter import example_inputs
-from {{ cookiecutter.package_name }}.exporter.example_inputs import check_accepted, guess
+from {{ cookiecutter.package_name }}.exporter.dict_examples import guess
+from {{ cookiecutter.package_name }}.exporter.example_inputs import check_accepted
 from {{ cookiecutter.package_name }}.exporter.input_signature import InputsError
 from {{ cookiecutter.package_name }}.exporter.outputs import same_values
 from {{ cookiecutter.package_name }}.exporter.reusable import ReusableModule, save_reusable
