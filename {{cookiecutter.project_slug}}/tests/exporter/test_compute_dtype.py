@@ -1,13 +1,15 @@
 """`export --compute_dtype=float32`: a mixed-precision model's weights, exported computing in
 float32, which TFLite's builtins run; its 16-bit export needs Select TF ops instead."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras
 
-from {{ cookiecutter.package_name }}.exporter import export_lib
+from {{ cookiecutter.package_name }}.exporter import export_lib, report
 from {{ cookiecutter.package_name }}.exporter.checkpoint import model_checkpoint
 from {{ cookiecutter.package_name }}.exporter.compute_dtype import (
     ComputeDtypeError,
@@ -32,6 +34,14 @@ class MixedStandIn(tf.Module):
         batch = tf.nest.flatten(inputs)[0]  # The first input of several (a dict) will do.
         ones = tf.ones([tf.shape(batch)[0], 3])
         return tf.cast(self.dense(ones), tf.float32)
+
+
+class OtherInFloat32(MixedStandIn):
+    """Computes something else in float32 than in 16 bits: what the export's comparison catches."""
+
+    def __call__(self, inputs, training=False, **hyperparameters):
+        outputs = super().__call__(inputs, training, **hyperparameters)
+        return outputs + (1.0 if self.dense.compute_dtype == "float32" else 0.0)
 
 
 @pytest.fixture
@@ -59,10 +69,29 @@ def test_float32_export_of_a_mixed_model_runs_on_tflite_builtins(
     )
     assert exported.tflite.max_difference <= exported.tflite.bound
     assert not half_precision_layers(exported.model)
+    # Compared with the model as trained, restored alike, on the example inputs.
+    rebuilt = exported.rebuilt
+    assert rebuilt.trained_in == "bfloat16" and 0 < rebuilt.difference <= rebuilt.bound
+    assert report.read(str(exported))["computes in"] == rebuilt.field()
     # The same weights: the export computes what the mixed model does, up to bfloat16's rounding.
     outputs = tf.saved_model.load(str(tmp_path / "float32"))(inputs)
     expected = model(inputs).numpy()
     np.testing.assert_allclose(outputs.numpy(), expected, rtol=2e-2, atol=1e-2)
+
+
+def test_a_rebuild_that_computes_otherwise_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(export_lib, "build_model", OtherInFloat32)
+    checkpoint = model_checkpoint(model=OtherInFloat32()).save(str(tmp_path / "run" / "ckpt"))
+    with pytest.raises(ExportError) as refused:
+        export_saved_model(
+            checkpoint, tmp_path / "export", compute_dtype="float32", verify=verify_saved_model
+        )
+    assert re.fullmatch(
+        r"--compute_dtype=float32: the float32 rebuild's outputs lie [\d.]+ from the bfloat16 "
+        r"model's \(bound [\d.]+\), beyond rounding: a layer computes otherwise in float32; "
+        r"export without the flag", str(refused.value),
+    ), refused.value
+    assert not (tmp_path / "export").exists()
 
 
 def test_a_global_mixed_policy_is_replaced_and_lookups_keep_their_dtype():

@@ -9,13 +9,19 @@ restores into the model rebuilt here, whose every layer computes in float32.
 """
 
 import contextlib
+import dataclasses
 
 import keras
+import tensorflow as tf
 import tf_keras
 
 from {{ cookiecutter.package_name }}.exporter.checkpoint import layers
 
 HALF = ("float16", "bfloat16")  # What mixed-precision policies compute in.
+# How far the float32 rebuild's outputs may lie from the 16-bit model's, relative to the
+# largest of those (at least 1): bfloat16 keeps 8 significant bits, so each rounding errs by
+# up to 0.4%, float16 11 bits (0.05%); a network's layers of roundings add up.
+TOLERANCE = {"bfloat16": 5e-2, "float16": 1e-2}
 
 
 class ComputeDtypeError(Exception):
@@ -49,6 +55,48 @@ def build_computing_in(build_model, compute_dtype=None):
             "tf_keras.mixed_precision.set_global_policy, before build_model()"
         )
     return model
+
+
+@dataclasses.dataclass(frozen=True)
+class Rebuilt:
+    """A 16-bit model's float32 rebuild, and how far apart their outputs lie."""
+
+    trained_in: str  # "bfloat16" or "float16".
+    difference: float
+    bound: float
+
+    def field(self):
+        return (f"float32, rebuilt from the {self.trained_in} model (outputs within "
+                f"{self.difference:.3g} of its; bound {self.bound:.3g})")
+
+
+def compare_with_as_trained(model, as_trained, inputs):
+    """`Rebuilt`: float32 `model` against the 16-bit model, both restored; None if it was float32.
+
+    Raises:
+      ComputeDtypeError: the outputs lie further apart than 16-bit rounding explains.
+    """
+    half = {layer.compute_dtype for layer in half_precision_layers(as_trained)}
+    if not half:
+        return None
+    trained_in = "bfloat16" if "bfloat16" in half else "float16"
+    inputs = tf.nest.map_structure(tf.constant, inputs)
+    ours, theirs = (
+        [tf.cast(output, tf.float32) for output in tf.nest.flatten(m(inputs, training=False))
+         if output.dtype.is_floating]
+        for m in (model, as_trained)
+    )
+    scale = max([1.0, *(float(tf.reduce_max(tf.abs(output))) for output in theirs)])
+    differences = (tf.reduce_max(tf.abs(a - b)) for a, b in zip(ours, theirs, strict=True))
+    difference = max([0.0, *map(float, differences)])
+    bound = TOLERANCE[trained_in] * scale
+    if difference > bound:
+        raise ComputeDtypeError(
+            f"--compute_dtype=float32: the float32 rebuild's outputs lie {difference:.3g} from "
+            f"the {trained_in} model's (bound {bound:.3g}), beyond rounding: a layer computes "
+            "otherwise in float32; export without the flag"
+        )
+    return Rebuilt(trained_in, difference, bound)
 
 
 def half_precision_layers(model):

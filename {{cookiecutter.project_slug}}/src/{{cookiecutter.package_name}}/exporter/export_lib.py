@@ -23,9 +23,11 @@ from {{ cookiecutter.package_name }}.exporter.beside import (
 from {{ cookiecutter.package_name }}.exporter.compute_dtype import (
     ComputeDtypeError,
     build_computing_in,
+    compare_with_as_trained,
 )
 from {{ cookiecutter.package_name }}.exporter.destination import NOT_PLACED, destination
 from {{ cookiecutter.package_name }}.exporter.errors import ExportError
+from {{ cookiecutter.package_name }}.exporter.example_inputs import example_inputs
 from {{ cookiecutter.package_name }}.exporter.expectations import Report
 from {{ cookiecutter.package_name }}.exporter.filesystems import (
     UnknownSchemeError,
@@ -57,10 +59,13 @@ class Exported:
     model: object = dataclasses.field(default=None, compare=False)  # What was exported.
     tflite: object = None  # The `tflite.TFLiteFile` written beside the export, if any.
     signature: str = ""  # The signature written beside the export, if any.
+    rebuilt: object = None  # With --compute_dtype: the `compute_dtype.Rebuilt` comparison.
 
     def fields(self):
         """The report's fields, in the order the command prints them."""
         fields = [*self.restored.fields(), *self.report.fields()]
+        if self.rebuilt:
+            fields.append(("computes in", self.rebuilt.field()))
         if self.activity_regularized:
             fields.append((
                 "not exported",
@@ -162,11 +167,12 @@ def _export_into_place(source, place, verify, warmup=True, compute_dtype=None):
         raise ExportError(str(error)) from None
     try:
         restored = restore(model, source)
+        rebuilt = compute_dtype and _compared_with_as_trained(model, source)
         with place.staged() as staged:
             version = place.next_version() if place.versioned else None
             report = save_verified(model, staged, verify, warmup=warmup, version=version)
             placed = place.move_into_place(staged)
-    except (RestoreError, *NOT_PLACED) as error:
+    except (RestoreError, ComputeDtypeError, *NOT_PLACED) as error:
         raise ExportError(str(error)) from None
     except PermissionError as error:
         raise ExportError(f"cannot write in {place.parent}: {error.strerror}") from None
@@ -175,4 +181,12 @@ def _export_into_place(source, place, verify, warmup=True, compute_dtype=None):
         dataclasses.replace(report, path=str(placed)),
         activity_regularized=tuple(activity_regularized(model)),
         model=model,
+        rebuilt=rebuilt or None,
     )
+
+
+def _compared_with_as_trained(model, source):
+    """`--compute_dtype`'s check: the float32 rebuild against the model as written, restored."""
+    as_trained = build_model()
+    restore(as_trained, source)
+    return compare_with_as_trained(model, as_trained, example_inputs(8))
