@@ -12,15 +12,17 @@ import contextlib
 import dataclasses
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tf_keras
 
 from {{ cookiecutter.package_name }}.exporter.checkpoint import layers
+from {{ cookiecutter.package_name }}.exporter.outputs import inference_outputs, magnitude
 
 HALF = ("float16", "bfloat16")  # What mixed-precision policies compute in.
-# How far the float32 rebuild's outputs may lie from the 16-bit model's, relative to the
-# largest of those (at least 1): bfloat16 keeps 8 significant bits, so each rounding errs by
-# up to 0.4%, float16 11 bits (0.05%); a network's layers of roundings add up.
+# How far the float32 rebuild's outputs may lie from the 16-bit model's, relative to each
+# output's largest magnitude (at least 1): bfloat16 keeps 8 significant bits, so each
+# rounding errs by up to 0.4%, float16 11 bits (0.05%); a network's layers of them add up.
 TOLERANCE = {"bfloat16": 5e-2, "float16": 1e-2}
 
 
@@ -80,23 +82,31 @@ def compare_with_as_trained(model, as_trained, inputs):
     if not half:
         return None
     trained_in = "bfloat16" if "bfloat16" in half else "float16"
-    inputs = tf.nest.map_structure(tf.constant, inputs)
-    ours, theirs = (
-        [tf.cast(output, tf.float32) for output in tf.nest.flatten(m(inputs, training=False))
-         if output.dtype.is_floating]
-        for m in (model, as_trained)
+    measured = [
+        (float(np.max(np.abs(ours - theirs), initial=0)),  # NaN if either is.
+         TOLERANCE[trained_in] * max(1.0, magnitude(theirs)))
+        for ours, theirs in zip(
+            _float_outputs(model, inputs), _float_outputs(as_trained, inputs), strict=True
+        )
+    ]
+    difference, bound = max(
+        measured, default=(0.0, TOLERANCE[trained_in]),
+        key=lambda pair: np.inf if np.isnan(pair[0]) else pair[0] / pair[1],
     )
-    scale = max([1.0, *(float(tf.reduce_max(tf.abs(output))) for output in theirs)])
-    differences = (tf.reduce_max(tf.abs(a - b)) for a, b in zip(ours, theirs, strict=True))
-    difference = max([0.0, *map(float, differences)])
-    bound = TOLERANCE[trained_in] * scale
-    if difference > bound:
+    if not difference <= bound:
         raise ComputeDtypeError(
             f"--compute_dtype=float32: the float32 rebuild's outputs lie {difference:.3g} from "
             f"the {trained_in} model's (bound {bound:.3g}), beyond rounding: a layer computes "
             "otherwise in float32; export without the flag"
         )
     return Rebuilt(trained_in, difference, bound)
+
+
+def _float_outputs(model, inputs):
+    """`model`'s float outputs on `inputs`, computed as its export computes them, in float64."""
+    outputs = tf.nest.flatten(inference_outputs(model, inputs))
+    return [output.astype(np.float64) for output in outputs
+            if tf.as_dtype(output.dtype).is_floating]
 
 
 def half_precision_layers(model):

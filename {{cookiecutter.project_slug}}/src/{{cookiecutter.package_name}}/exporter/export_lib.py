@@ -167,7 +167,7 @@ def _export_into_place(source, place, verify, warmup=True, compute_dtype=None):
         raise ExportError(str(error)) from None
     try:
         restored = restore(model, source)
-        rebuilt = compute_dtype and _compared_with_as_trained(model, source)
+        rebuilt = _compared_with_as_trained(model, source) if compute_dtype else None
         with place.staged() as staged:
             version = place.next_version() if place.versioned else None
             report = save_verified(model, staged, verify, warmup=warmup, version=version)
@@ -181,7 +181,7 @@ def _export_into_place(source, place, verify, warmup=True, compute_dtype=None):
         dataclasses.replace(report, path=str(placed)),
         activity_regularized=tuple(activity_regularized(model)),
         model=model,
-        rebuilt=rebuilt or None,
+        rebuilt=rebuilt,
     )
 
 

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.exporter.example_inputs import example_inputs
 from {{ cookiecutter.package_name }}.exporter.input_signature import call_signature
+from {{ cookiecutter.package_name }}.exporter.outputs import magnitude
 
 # How far LiteRT's float outputs may lie from the SavedModel's: this fraction of
 # the output's largest magnitude. The converter folds batch normalization into
@@ -81,6 +82,5 @@ def _difference(key, actual, expected):
         return (0.0 if np.array_equal(actual, expected) else np.inf), 0.0
     if not expected.size:
         return 0.0, 0.0
-    scale = np.max(np.abs(expected), initial=0, where=np.isfinite(expected))
     difference = np.max(np.abs(actual.astype(np.float64) - expected))  # NaN if either is.
-    return float(difference), float(RELATIVE_TOLERANCE * scale)
+    return float(difference), RELATIVE_TOLERANCE * magnitude(expected)

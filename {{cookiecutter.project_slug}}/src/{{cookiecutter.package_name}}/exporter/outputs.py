@@ -30,9 +30,13 @@ def same_values(actual, expected):
         return False
     if not np.issubdtype(expected.dtype, np.floating) or not expected.size:
         return np.array_equal(actual, expected)
-    scale = np.max(np.abs(expected), initial=0, where=np.isfinite(expected))
-    tolerance = ROUNDING_ULPS * np.spacing(expected.dtype.type(scale))
+    tolerance = ROUNDING_ULPS * np.spacing(expected.dtype.type(magnitude(expected)))
     return bool(np.allclose(actual, expected, rtol=0, atol=tolerance, equal_nan=True))
+
+
+def magnitude(values):
+    """The largest finite magnitude of a float output: what its tolerances are relative to."""
+    return float(np.max(np.abs(values), initial=0, where=np.isfinite(values)))
 
 
 def bytes_as_array(values):
