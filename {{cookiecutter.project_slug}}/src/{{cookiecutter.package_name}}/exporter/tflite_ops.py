@@ -13,6 +13,7 @@ import re
 import tensorflow as tf
 
 from {{ cookiecutter.package_name }}.exporter.errors import first_line
+from {{ cookiecutter.package_name }}.exporter.flex_ops import flex_op_names
 
 
 def converter(export_dir, *, select_ops=False, keep_tensor_lists=False):
@@ -72,6 +73,19 @@ def tflite_needs(export_dir):
             return f"needs Select TF ops (the Flex delegate) for {', '.join(flex_ops)}"
         unlowered = unlowered_ops(error)
         if unlowered:
-            return f"cannot convert: the converter cannot lower {', '.join(unlowered)}"
+            return _keeping_tensor_lists(export_dir, unlowered)
         return f"cannot convert: {first_line(error)}"
     return "converts with the builtin ops"
+
+
+def _keeping_tensor_lists(export_dir, unlowered):
+    """The fact for ops the builtins cannot lower (a tf_keras GRU's or LSTM's tensor lists).
+
+    They stay TensorFlow ops with Select TF ops, as `export --tflite_select_ops`
+    converts them: the fact names the Flex ops that conversion holds.
+    """
+    try:
+        flatbuffer = converter(export_dir, select_ops=True, keep_tensor_lists=True).convert()
+    except Exception:  # Not even then: the ops the builtins could not lower are the reason.
+        return f"cannot convert: the converter cannot lower {', '.join(unlowered)}"
+    return f"needs Select TF ops (the Flex delegate) for {', '.join(flex_op_names(flatbuffer))}"
